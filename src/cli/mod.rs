@@ -1,0 +1,36 @@
+//! `cli`: the `voicetwin` command line (see DESIGN.md's command-line contract).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// voicetwin: a deterministic simulator and digital twin of Lync / Skype for Business
+/// Enterprise Voice networks with Direct SIP IP-PBXs and gateways.
+#[derive(Parser, Debug)]
+#[command(name = "voicetwin", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate RON files (topologies, vendor models, experiments) without running them.
+    Check {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files } => {
+            let _ = files;
+            eprintln!("check: not built yet");
+            ExitCode::FAILURE
+        }
+    }
+}

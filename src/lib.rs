@@ -1,0 +1,21 @@
+//! voicetwin: a deterministic discrete-event simulator and digital twin of enterprise voice
+//! networks (Microsoft Lync / Skype for Business Enterprise Voice with Direct SIP to IP-PBXs
+//! and SIP-PSTN gateways).
+//!
+//! The layers are folders, and dependencies only point down this list:
+//! `sim` → `net` → `sip`, `rtp` → `vendor` → `elements` → `workload` → `scenario` →
+//! `metrics` → `experiment` → `report` → `live` → `cli`.
+
+pub mod cli;
+pub mod elements;
+pub mod experiment;
+pub mod live;
+pub mod metrics;
+pub mod net;
+pub mod report;
+pub mod rtp;
+pub mod scenario;
+pub mod sim;
+pub mod sip;
+pub mod vendor;
+pub mod workload;
