@@ -2,11 +2,14 @@
 //! networks (Microsoft Lync / Skype for Business Enterprise Voice with Direct SIP to IP-PBXs
 //! and SIP-PSTN gateways).
 //!
+//! `config` is a leaf used by every loader (RON with located errors).
+//!
 //! The layers are folders, and dependencies only point down this list:
 //! `sim` → `net` → `sip`, `rtp` → `vendor` → `elements` → `workload` → `scenario` →
 //! `metrics` → `experiment` → `report` → `live` → `cli`.
 
 pub mod cli;
+pub mod config;
 pub mod elements;
 pub mod experiment;
 pub mod live;
