@@ -386,8 +386,11 @@ impl TrunkConfig {
     /// (bypass off, REFER on, session timer off, RTCP on, ConcentratedTopology on,
     /// ForwardCallHistory off, SRTP Required), TCP with the gateway on 5060 and the Mediation
     /// Server on 5068, IP in `c=`, failover on 503/504; on the PBX side MTP and PRACK off
-    /// and Avaya's default Alternate Route Timer of 10 s.
+    /// and Avaya's default Alternate Route Timer of 10 s. OCS 2007 and 2007 R2 (no trunk
+    /// configuration objects yet) are modelled with the Mediation Server's gateway side on
+    /// TCP 5060 and SRTP optional.
     pub fn defaults(server: LyncServer) -> Self {
+        let ocs = server < LyncServer::Lync2010;
         TrunkConfig {
             lync: LyncTrunkConfig {
                 server,
@@ -397,10 +400,14 @@ impl TrunkConfig {
                 rtcp: true,
                 centralized_media_processing: true,
                 forward_call_history: false,
-                encryption: EncryptionLevel::Required,
+                encryption: if ocs {
+                    EncryptionLevel::Optional
+                } else {
+                    EncryptionLevel::Required
+                },
                 transport: SipTransport::Tcp,
                 gateway_port: 5060,
-                mediation_port: 5068,
+                mediation_port: if ocs { 5060 } else { 5068 },
                 sdp_connection: ConnectionAddress::Ip,
                 response_code_translations: Vec::new(),
                 failover_codes: vec![code(503), code(504)],
