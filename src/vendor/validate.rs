@@ -417,11 +417,13 @@ fn rule_body(c: &mut Checker, m: &VendorModel, r: &LimitationRule) {
             }
         }
         Workaround::Upgrade { to, note } => {
-            let newer = m.tested_versions.iter().any(|v| v < to);
+            let newer = m.tested_versions.last().is_some_and(|v| v < to);
             if !newer || note.trim().is_empty() {
                 c.at_rule(
                     r,
-                    format!("an upgrade to {to} must be newer than a tested version and have a note"),
+                    format!(
+                        "an upgrade to {to} must be newer than the newest tested version and have a note"
+                    ),
                 );
             }
             let set = [Setting::Pbx(PbxSetting::Version(to.clone()))];
