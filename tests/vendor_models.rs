@@ -46,7 +46,10 @@ fn every_model_file_loads_validates_and_is_embedded() {
         if let Err(es) = vendor::check_file(path, &text) {
             errors.extend(es.iter().map(|e| e.to_string()));
         }
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 stem");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 stem");
         let embedded = vendor::builtin_sources().iter().find(|(id, _)| *id == stem);
         match embedded {
             Some((_, embedded_text)) => assert_eq!(
@@ -64,7 +67,10 @@ fn every_model_file_loads_validates_and_is_embedded() {
 fn catalogue_products_and_models_match_both_ways() {
     let catalogue = vendor::catalogue();
     let products: BTreeSet<&str> = catalogue.products.iter().map(|p| p.id.as_str()).collect();
-    let models: BTreeSet<&str> = vendor::builtin_models().iter().map(|m| m.id.as_str()).collect();
+    let models: BTreeSet<&str> = vendor::builtin_models()
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
     assert_eq!(products, models);
     for p in &catalogue.products {
         let m = model(&p.id);
@@ -96,7 +102,10 @@ fn catalogue_ids_and_rules_match_both_ways() {
 #[test]
 fn test_audit_helper_lists_uncovered_ids() {
     let catalogue = vendor::catalogue();
-    let all: Vec<String> = catalogue.limitation_ids().map(|id| id.to_string()).collect();
+    let all: Vec<String> = catalogue
+        .limitation_ids()
+        .map(|id| id.to_string())
+        .collect();
     assert_eq!(catalogue.ids_without_test::<&str>(&[]).len(), all.len());
     let names: Vec<String> = all
         .iter()
@@ -119,11 +128,18 @@ fn mx_one_ports_transports_and_bypass_precondition() {
         .collect();
     assert_eq!(
         ports,
-        [(SipTransport::Tcp, 5060, 5068), (SipTransport::Tls, 5061, 5067)]
+        [
+            (SipTransport::Tcp, 5060, 5068),
+            (SipTransport::Tls, 5061, 5067)
+        ]
     );
     let rec = m.recommended_config();
     assert_eq!(
-        (rec.lync.transport, rec.lync.gateway_port, rec.lync.mediation_port),
+        (
+            rec.lync.transport,
+            rec.lync.gateway_port,
+            rec.lync.mediation_port
+        ),
         (SipTransport::Tcp, 5060, 5068)
     );
     assert!(rec.pbx.forced_gateway, "Forced Gateway is recommended");
@@ -144,9 +160,10 @@ fn mx_one_ports_transports_and_bypass_precondition() {
         Setting::Lync(LyncSetting::MediationPort(5067)),
         Setting::Lync(LyncSetting::Encryption(vendor::EncryptionLevel::Required)),
     ]);
-    assert!(m
-        .unmet_preconditions(&secure, Deployment::IncrementalBehindPbx)
-        .is_empty());
+    assert!(
+        m.unmet_preconditions(&secure, Deployment::IncrementalBehindPbx)
+            .is_empty()
+    );
     assert!(m.config_conflicts(&secure).is_empty());
 }
 
@@ -181,10 +198,20 @@ fn mx_one_refer_transfers_lose_ringback_until_refer_is_disabled() {
         },
     );
     assert_eq!(ids(m.active_rules(&refer_on, &inbound_to_pstn)), ["MX-L1"]);
-    assert_eq!(ids(m.active_rules(&refer_on, &outbound_blind_to_lync)), ["MX-L2"]);
-    assert_eq!(ids(m.active_rules(&refer_on, &inbound_blind_to_pbx)), ["MX-L3"]);
+    assert_eq!(
+        ids(m.active_rules(&refer_on, &outbound_blind_to_lync)),
+        ["MX-L2"]
+    );
+    assert_eq!(
+        ids(m.active_rules(&refer_on, &inbound_blind_to_pbx)),
+        ["MX-L3"]
+    );
     let rec = m.recommended_config();
-    for c in [inbound_to_pstn, outbound_blind_to_lync, inbound_blind_to_pbx] {
+    for c in [
+        inbound_to_pstn,
+        outbound_blind_to_lync,
+        inbound_blind_to_pbx,
+    ] {
         assert!(m.active_rules(&rec, &c).is_empty(), "{c:?}");
     }
     let dtmf = call(Direction::Inbound, Party::Pstn, Feature::DtmfInEarlyMedia);
@@ -213,11 +240,17 @@ fn oxe_l6_has_no_lync_2010_workaround_but_a_lync_2013_what_if() {
     let mut dead_t1 = CallScenario::basic(Direction::Outbound, Party::Pstn);
     dead_t1.span_out_of_service = true;
     assert!(rule.applies(&rec, &dead_t1));
-    assert!(!rec.fails_over_on(c502), "Lync 2010 fails over on 503/504 only");
+    assert!(
+        !rec.fails_over_on(c502),
+        "Lync 2010 fails over on 503/504 only"
+    );
     let what_if = rule.with_what_if(&rec).expect("a what-if");
     assert_eq!(what_if.lync.server, LyncServer::Lync2013);
     assert!(what_if.fails_over_on(c502), "502 is translated to 503");
-    assert!(!rule.applies(&what_if, &dead_t1), "the what-if neutralizes it");
+    assert!(
+        !rule.applies(&what_if, &dead_t1),
+        "the what-if neutralizes it"
+    );
     assert!(m.config_conflicts(&what_if).is_empty());
     // The same what-if on Lync 2010 would be a configuration Lync cannot run.
     let on_2010 = what_if.with(&[Setting::Lync(LyncSetting::Server(LyncServer::Lync2010))]);
@@ -329,10 +362,11 @@ fn cisco_ucm_6_1_1_needs_the_august_2008_mediation_update() {
     let m = model("cisco-ucm-6.1.1");
     let rec = m.recommended_config();
     assert_eq!(rec.lync.server, LyncServer::Ocs2007);
-    assert!(rec
-        .lync
-        .updates
-        .contains(&Update::Ocs2007MediationServerAugust2008));
+    assert!(
+        rec.lync
+            .updates
+            .contains(&Update::Ocs2007MediationServerAugust2008)
+    );
     for d in &m.deployments {
         assert!(m.unmet_preconditions(&rec, *d).is_empty());
     }
@@ -350,12 +384,16 @@ fn nortel_cs1000_dual_forking_and_rcc() {
         m.deployments,
         [Deployment::DualForking, Deployment::DualForkingWithRcc]
     );
-    assert!(m.deployment_features.contains(&DeploymentFeature::DualForking));
-    assert!(m
-        .deployment_features
-        .contains(&DeploymentFeature::RemoteCallControl {
-            states: vec![LineState::Idle, LineState::Ringing, LineState::Busy]
-        }));
+    assert!(
+        m.deployment_features
+            .contains(&DeploymentFeature::DualForking)
+    );
+    assert!(
+        m.deployment_features
+            .contains(&DeploymentFeature::RemoteCallControl {
+                states: vec![LineState::Idle, LineState::Ringing, LineState::Busy]
+            })
+    );
     let mut without = m.recommended_config();
     without.lync.updates.clear();
     assert_eq!(
@@ -420,7 +458,9 @@ fn perturbations(m: &VendorModel) -> Vec<TrunkConfig> {
     let flips = [
         Setting::Lync(LyncSetting::MediaBypass(!rec.lync.media_bypass)),
         Setting::Lync(LyncSetting::Refer(!rec.lync.refer)),
-        Setting::Lync(LyncSetting::ForwardCallHistory(!rec.lync.forward_call_history)),
+        Setting::Lync(LyncSetting::ForwardCallHistory(
+            !rec.lync.forward_call_history,
+        )),
         Setting::Lync(LyncSetting::SdpConnection(vendor::ConnectionAddress::Fqdn)),
         Setting::Pbx(PbxSetting::Prack(!rec.pbx.prack)),
         Setting::Pbx(PbxSetting::AlternateRouteTimer(10)),
@@ -429,7 +469,10 @@ fn perturbations(m: &VendorModel) -> Vec<TrunkConfig> {
         out.push(rec.clone().with(std::slice::from_ref(&f)));
     }
     for v in &m.tested_versions {
-        out.push(rec.clone().with(&[Setting::Pbx(PbxSetting::Version(v.clone()))]));
+        out.push(
+            rec.clone()
+                .with(&[Setting::Pbx(PbxSetting::Version(v.clone()))]),
+        );
     }
     out
 }
@@ -492,7 +535,11 @@ fn every_rule_can_fire_and_its_workaround_or_what_if_removes_it() {
                     }
                 }
             }
-            assert!(fired, "{} never applies near the recommended configuration", rule.id);
+            assert!(
+                fired,
+                "{} never applies near the recommended configuration",
+                rule.id
+            );
         }
     }
 }
@@ -518,7 +565,10 @@ fn trigger_free_rules_follow_the_capability_table() {
     let cu = model("cisco-ucm-8.6.2");
     assert_eq!(cu.capabilities.history_info.pass, vendor::Support::No);
     assert_eq!(cu.capabilities.history_info.convert_to, None);
-    assert_eq!(model("cisco-ucm-7.0.1").capabilities.options_keepalive, vendor::Support::No);
+    assert_eq!(
+        model("cisco-ucm-7.0.1").capabilities.options_keepalive,
+        vendor::Support::No
+    );
     assert_eq!(
         model("aastra-mx-one-4.1").capabilities.dtmf_in_early_media,
         vendor::Support::No

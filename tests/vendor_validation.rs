@@ -19,8 +19,8 @@ fn broken(id: &str, from: &str, to: &str) -> (String, Vec<ConfigError>) {
     assert!(text.contains(from), "{id} has no `{from}`");
     let text = text.replacen(from, to, 1);
     let path = format!("vendor-models/{id}.ron");
-    let errors = vendor::check_file(Path::new(&path), &text)
-        .expect_err("the broken model must be rejected");
+    let errors =
+        vendor::check_file(Path::new(&path), &text).expect_err("the broken model must be rejected");
     (text, errors)
 }
 
@@ -60,7 +60,11 @@ fn unknown_field_is_a_located_syntax_error() {
 #[test]
 fn wrong_top_level_struct_is_rejected() {
     let (_, errors) = broken("aastra-mx-one-4.1", "VendorModel(", "Topology(");
-    assert!(errors[0].message.contains("expected a `VendorModel(...)` file"));
+    assert!(
+        errors[0]
+            .message
+            .contains("expected a `VendorModel(...)` file")
+    );
     assert_eq!((errors[0].line, errors[0].column), (1, 1));
 }
 
@@ -69,7 +73,12 @@ fn id_must_match_the_file_name() {
     let text = source("aastra-mx-one-4.1");
     let errors =
         vendor::check_file(Path::new("vendor-models/mx-one.ron"), text).expect_err("rejected");
-    assert_located(text, &errors, "does not match the file name `mx-one.ron`", "\"aastra-mx-one-4.1\"");
+    assert_located(
+        text,
+        &errors,
+        "does not match the file name `mx-one.ron`",
+        "\"aastra-mx-one-4.1\"",
+    );
 }
 
 #[test]
@@ -83,19 +92,34 @@ fn product_not_in_the_catalogue() {
 #[test]
 fn identity_must_agree_with_the_catalogue() {
     let (text, errors) = broken("aastra-mx-one-4.1", "\"V.4.1 SP3\"", "\"V.4.2\"");
-    assert_located(&text, &errors, "differs from the catalogue's `V.4.1 SP3`", "\"V.4.2\"");
+    assert_located(
+        &text,
+        &errors,
+        "differs from the catalogue's `V.4.1 SP3`",
+        "\"V.4.2\"",
+    );
 }
 
 #[test]
 fn malformed_limitation_id_is_a_located_error() {
     let (text, errors) = broken("aastra-mx-one-4.1", "\"MX-L4\"", "\"MX-X4\"");
-    assert_located(&text, &errors, "expected `C` (configuration) or `L`", "\"MX-X4\"");
+    assert_located(
+        &text,
+        &errors,
+        "expected `C` (configuration) or `L`",
+        "\"MX-X4\"",
+    );
 }
 
 #[test]
 fn limitation_ids_must_be_catalogued_and_complete() {
     let (text, errors) = broken("aastra-mx-one-4.1", "\"MX-L4\"", "\"MX-L9\"");
-    assert_located(&text, &errors, "MX-L9: the ID is not in the catalogue", "\"MX-L9\"");
+    assert_located(
+        &text,
+        &errors,
+        "MX-L9: the ID is not in the catalogue",
+        "\"MX-L9\"",
+    );
     assert!(
         errors
             .iter()
@@ -131,8 +155,17 @@ fn status_codes_must_be_in_range() {
 
 #[test]
 fn version_strings_must_parse() {
-    let (text, errors) = broken("avaya-cm-ses-5.2.1", "\"5.2.1 SP1\"", "\"5.2.1 Service Pack 1\"");
-    assert_located(&text, &errors, "software version", "\"5.2.1 Service Pack 1\"");
+    let (text, errors) = broken(
+        "avaya-cm-ses-5.2.1",
+        "\"5.2.1 SP1\"",
+        "\"5.2.1 Service Pack 1\"",
+    );
+    assert_located(
+        &text,
+        &errors,
+        "software version",
+        "\"5.2.1 Service Pack 1\"",
+    );
 }
 
 #[test]
@@ -142,7 +175,12 @@ fn a_workaround_that_keeps_the_trigger_is_rejected() {
         "workaround: Configure(set: [Lync(Refer(false))], note: \"Disable REFER (the guide's solution).\"),",
         "workaround: Configure(set: [Lync(Refer(true))], note: \"Enable REFER.\"),",
     );
-    assert_located(&text, &errors, "MX-L1: the workaround does not remove the trigger", "\"MX-L1\"");
+    assert_located(
+        &text,
+        &errors,
+        "MX-L1: the workaround does not remove the trigger",
+        "\"MX-L1\"",
+    );
 }
 
 #[test]
@@ -152,7 +190,12 @@ fn a_what_if_that_changes_nothing_is_rejected() {
         "set: [Lync(Server(Lync2013)), Lync(TranslateResponseCode((from: 502, to: 503)))]",
         "set: [Lync(Server(Lync2013)), Lync(TranslateResponseCode((from: 502, to: 500)))]",
     );
-    assert_located(&text, &errors, "OXE-L6: the what-if changes nothing", "\"OXE-L6\"");
+    assert_located(
+        &text,
+        &errors,
+        "OXE-L6: the what-if changes nothing",
+        "\"OXE-L6\"",
+    );
 }
 
 #[test]
@@ -162,8 +205,17 @@ fn an_upgrade_must_reach_a_fixed_release() {
         "Upgrade(to: \"5.2.1 SP1\"",
         "Upgrade(to: \"5.2.1\"",
     );
-    assert_located(&text, &errors, "AVSES-L2: an upgrade to 5.2.1 must be newer", "\"AVSES-L2\"");
-    assert!(errors.iter().any(|e| e.message.contains("does not remove the trigger")));
+    assert_located(
+        &text,
+        &errors,
+        "AVSES-L2: an upgrade to 5.2.1 must be newer",
+        "\"AVSES-L2\"",
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("does not remove the trigger"))
+    );
 }
 
 #[test]
@@ -173,13 +225,23 @@ fn rules_must_agree_with_the_capability_table() {
         "dtmf_in_early_media: No",
         "dtmf_in_early_media: Yes",
     );
-    assert_located(&text, &errors, "needs capability DtmfInEarlyMedia to be `No`", "\"MX-L4\"");
+    assert_located(
+        &text,
+        &errors,
+        "needs capability DtmfInEarlyMedia to be `No`",
+        "\"MX-L4\"",
+    );
 }
 
 #[test]
 fn pbx_knobs_must_be_declared() {
     let (text, errors) = broken("aastra-mx-one-4.1", "    pbx_knobs: [ForcedGateway],\n", "");
-    assert_located(&text, &errors, "PBX knob ForcedGateway is used but not declared", "configuration:");
+    assert_located(
+        &text,
+        &errors,
+        "PBX knob ForcedGateway is used but not declared",
+        "configuration:",
+    );
 }
 
 #[test]
@@ -189,7 +251,12 @@ fn below_needs_an_ordered_knob() {
         "Below(Pbx(AlternateRouteTimer(30)))",
         "Below(Lync(Refer(true)))",
     );
-    assert_located(&text, &errors, "AVSES-C1: `Below` needs an ordered knob", "\"AVSES-C1\"");
+    assert_located(
+        &text,
+        &errors,
+        "AVSES-C1: `Below` needs an ordered knob",
+        "\"AVSES-C1\"",
+    );
 }
 
 #[test]
@@ -199,20 +266,47 @@ fn deployments_must_suit_the_role() {
         "deployments: [IncrementalBehindPbx,",
         "deployments: [VoipOnly, IncrementalBehindPbx,",
     );
-    assert_located(&text, &errors, "deployment VoipOnly is not possible for role IpPbx", "deployments:");
+    assert_located(
+        &text,
+        &errors,
+        "deployment VoipOnly is not possible for role IpPbx",
+        "deployments:",
+    );
 }
 
 #[test]
 fn basic_hybrid_gateways_need_the_collocated_mediation_role() {
-    let (text, errors) = broken("aculab-applianx", "role: Gateway(BasicHybrid)", "role: Gateway(BasicGateway)");
-    assert!(errors.iter().any(|e| e.message.contains("differs from the catalogue's")));
-    assert_located(&text, &errors, "CollocatedMediation feature", "deployment_features:");
+    let (text, errors) = broken(
+        "aculab-applianx",
+        "role: Gateway(BasicHybrid)",
+        "role: Gateway(BasicGateway)",
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("differs from the catalogue's"))
+    );
+    assert_located(
+        &text,
+        &errors,
+        "CollocatedMediation feature",
+        "deployment_features:",
+    );
 }
 
 #[test]
 fn gateways_cannot_exceed_their_b_channels() {
-    let (text, errors) = broken("cisco-isr-2851", "concurrent_calls: (value: 46", "concurrent_calls: (value: 47");
-    assert_located(&text, &errors, "cannot carry 47 concurrent calls on 46 B-channels", "concurrent_calls:");
+    let (text, errors) = broken(
+        "cisco-isr-2851",
+        "concurrent_calls: (value: 46",
+        "concurrent_calls: (value: 47",
+    );
+    assert_located(
+        &text,
+        &errors,
+        "cannot carry 47 concurrent calls on 46 B-channels",
+        "concurrent_calls:",
+    );
 }
 
 #[test]
@@ -222,7 +316,12 @@ fn recommended_configuration_must_be_runnable() {
         "set: [Lync(Transport(Tcp)), Lync(Encryption(NotSupported))]",
         "set: [Lync(Transport(Tcp))]",
     );
-    assert_located(&text, &errors, "SRTP required, but the product does not support SRTP", "configuration:");
+    assert_located(
+        &text,
+        &errors,
+        "SRTP required, but the product does not support SRTP",
+        "configuration:",
+    );
 }
 
 #[test]
@@ -232,7 +331,12 @@ fn recommended_configuration_must_meet_preconditions() {
         "set: [Lync(Install(Ocs2007MediationServerAugust2008))],",
         "set: [],",
     );
-    assert_located(&text, &errors, "does not meet the precondition", "preconditions:");
+    assert_located(
+        &text,
+        &errors,
+        "does not meet the precondition",
+        "preconditions:",
+    );
 }
 
 #[test]
@@ -242,7 +346,12 @@ fn assumptions_must_give_a_reason() {
         "concurrent_calls: (value: 60, basis: Assumed(reason: \"Bounded by the SIP trunk licences, which the source does not give; 60 matches the two E1 spans.\"))",
         "concurrent_calls: (value: 60, basis: Assumed(reason: \" \"))",
     );
-    assert_located(&text, &errors, "an assumption must give its reason", "concurrent_calls:");
+    assert_located(
+        &text,
+        &errors,
+        "an assumption must give its reason",
+        "concurrent_calls:",
+    );
 }
 
 #[test]

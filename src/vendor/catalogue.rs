@@ -57,7 +57,9 @@ impl Catalogue {
         &'a self,
         product: &'a str,
     ) -> impl Iterator<Item = &'a CatalogueLimitation> + 'a {
-        self.limitations.iter().filter(move |l| l.product == product)
+        self.limitations
+            .iter()
+            .filter(move |l| l.product == product)
     }
 
     /// Every limitation ID, in catalogue order.

@@ -155,7 +155,9 @@ pub struct SoftwareVersion {
 impl SoftwareVersion {
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = || {
-            format!("software version `{text}`: expected dot-separated numbers with an optional ` SPn`, e.g. `5.2.1 SP1`")
+            format!(
+                "software version `{text}`: expected dot-separated numbers with an optional ` SPn`, e.g. `5.2.1 SP1`"
+            )
         };
         let (numbers, service_pack) = match text.split_once(" SP") {
             Some((numbers, sp)) => (numbers, sp.parse::<u32>().map_err(|_| bad())?),

@@ -33,8 +33,8 @@ pub use model::{
     Support, TransportOption, VendorModel,
 };
 pub use rule::{
-    CallCondition, CallScenario, Direction, Feature, LimitationRule, Party, TransferMode,
-    Trigger, WhatIf, Workaround,
+    CallCondition, CallScenario, Direction, Feature, LimitationRule, Party, TransferMode, Trigger,
+    WhatIf, Workaround,
 };
 pub use trunk::{
     ConfigView, ConnectionAddress, EncryptionLevel, LyncServer, LyncSetting, LyncTrunkConfig,
@@ -107,6 +107,8 @@ pub fn check_file(path: &Path, text: &str) -> Result<(), Vec<ConfigError>> {
     match parse_model(path, text) {
         Ok(_) => Ok(()),
         Err(Error::Invalid(errors)) => Err(errors),
-        Err(e @ Error::UnknownModel { .. }) => Err(vec![ConfigError::unlocated(path, e.to_string())]),
+        Err(e @ Error::UnknownModel { .. }) => {
+            Err(vec![ConfigError::unlocated(path, e.to_string())])
+        }
     }
 }

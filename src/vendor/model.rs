@@ -447,7 +447,9 @@ impl VendorModel {
         let mut out = Vec::new();
         let l = &config.lync;
         let offered = self.transports.iter().any(|t| {
-            t.transport == l.transport && t.pbx_port == l.gateway_port && t.lync_port == l.mediation_port
+            t.transport == l.transport
+                && t.pbx_port == l.gateway_port
+                && t.lync_port == l.mediation_port
         });
         if !offered {
             out.push(format!(
@@ -465,10 +467,12 @@ impl VendorModel {
         if l.media_bypass && !l.server.has_media_bypass() {
             out.push(format!("media bypass is not available on {:?}", l.server));
         }
-        let bypass_unsupported = caps.media_bypass_inbound == Support::No
-            && caps.media_bypass_outbound == Support::No;
+        let bypass_unsupported =
+            caps.media_bypass_inbound == Support::No && caps.media_bypass_outbound == Support::No;
         if l.media_bypass && bypass_unsupported {
-            out.push("media bypass enabled, but the product supports it in neither direction".into());
+            out.push(
+                "media bypass enabled, but the product supports it in neither direction".into(),
+            );
         }
         if !l.response_code_translations.is_empty() && !l.server.has_response_code_translation() {
             out.push(format!(
@@ -485,7 +489,10 @@ impl VendorModel {
                 PbxKnob::AlternateRouteTimer,
                 p.alternate_route_timer_s != defaults.alternate_route_timer_s,
             ),
-            (PbxKnob::ForcedGateway, p.forced_gateway != defaults.forced_gateway),
+            (
+                PbxKnob::ForcedGateway,
+                p.forced_gateway != defaults.forced_gateway,
+            ),
             (
                 PbxKnob::SkipUnavailableSpans,
                 p.skip_unavailable_spans != defaults.skip_unavailable_spans,

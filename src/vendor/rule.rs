@@ -43,12 +43,21 @@ pub enum Feature {
     /// Hold and resume by re-INVITE.
     Hold,
     /// The Lync user transfers the call to `target`.
-    Transfer { mode: TransferMode, target: Party },
+    Transfer {
+        mode: TransferMode,
+        target: Party,
+    },
     /// The Lync user's call forwarding sends the call to `to`; `early_media` when that
     /// destination plays early media (an IVR).
-    Forward { to: Party, early_media: bool },
+    Forward {
+        to: Party,
+        early_media: bool,
+    },
     /// The Lync user's simultaneous ring also rings `to`.
-    SimulRing { to: Party, early_media: bool },
+    SimulRing {
+        to: Party,
+        early_media: bool,
+    },
     /// The Lync user declines the call (603).
     Decline,
     /// The call reaches the product's voicemail.
@@ -128,13 +137,23 @@ impl CallCondition {
             (CallCondition::Remote(p), _) => *p == call.remote,
             (CallCondition::SpanOutOfService, _) => call.span_out_of_service,
             (CallCondition::Hold, Feature::Hold) => true,
-            (CallCondition::Transfer { mode, target }, Feature::Transfer { mode: m, target: t }) => {
-                matches(mode, m) && matches(target, t)
-            }
-            (CallCondition::Forward { to, early_media }, Feature::Forward { to: t, early_media: e })
+            (
+                CallCondition::Transfer { mode, target },
+                Feature::Transfer { mode: m, target: t },
+            ) => matches(mode, m) && matches(target, t),
+            (
+                CallCondition::Forward { to, early_media },
+                Feature::Forward {
+                    to: t,
+                    early_media: e,
+                },
+            )
             | (
                 CallCondition::SimulRing { to, early_media },
-                Feature::SimulRing { to: t, early_media: e },
+                Feature::SimulRing {
+                    to: t,
+                    early_media: e,
+                },
             ) => matches(to, t) && matches(early_media, e),
             (CallCondition::Decline, Feature::Decline) => true,
             (CallCondition::Voicemail, Feature::Voicemail) => true,
@@ -174,7 +193,7 @@ impl Trigger {
             Trigger::Any(ts) => ts
                 .iter()
                 .fold(Truth::False, |acc, t| acc.or(t.eval(config, call))),
-            Trigger::Not(t) => t.eval(config, call).not(),
+            Trigger::Not(t) => !t.eval(config, call),
         }
     }
 
@@ -194,9 +213,7 @@ impl Trigger {
     fn collect_settings<'a>(&'a self, out: &mut Vec<&'a Setting>) {
         match self {
             Trigger::Is(s) | Trigger::Below(s) => out.push(s),
-            Trigger::All(ts) | Trigger::Any(ts) => {
-                ts.iter().for_each(|t| t.collect_settings(out))
-            }
+            Trigger::All(ts) | Trigger::Any(ts) => ts.iter().for_each(|t| t.collect_settings(out)),
             Trigger::Not(t) => t.collect_settings(out),
             Trigger::Always | Trigger::Call(_) => {}
         }
@@ -292,7 +309,8 @@ impl LimitationRule {
     /// Whether the rule's behaviours act on this call under this configuration: the trigger
     /// holds and the configuration does not neutralize every behaviour.
     pub fn applies(&self, config: &TrunkConfig, call: &CallScenario) -> bool {
-        self.trigger.holds(config, call) && self.behaviours.iter().any(|b| !b.neutralized_by(config))
+        self.trigger.holds(config, call)
+            && self.behaviours.iter().any(|b| !b.neutralized_by(config))
     }
 
     /// `config` with the workaround applied, or `None` when the source gives none.
@@ -351,12 +369,11 @@ mod tests {
 
     #[test]
     fn call_conditions_match_wildcards() {
-        let call = CallScenario::basic(Direction::Inbound, Party::Pstn).with_feature(
-            Feature::Transfer {
+        let call =
+            CallScenario::basic(Direction::Inbound, Party::Pstn).with_feature(Feature::Transfer {
                 mode: TransferMode::Blind,
                 target: Party::Pbx,
-            },
-        );
+            });
         let any = CallCondition::Transfer {
             mode: None,
             target: None,

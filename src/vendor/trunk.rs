@@ -272,7 +272,11 @@ impl Truth {
             _ => Truth::Unknown,
         }
     }
-    pub fn not(self) -> Truth {
+}
+
+impl std::ops::Not for Truth {
+    type Output = Truth;
+    fn not(self) -> Truth {
         match self {
             Truth::False => Truth::True,
             Truth::True => Truth::False,
@@ -553,10 +557,12 @@ mod tests {
     use super::*;
 
     fn translation(from: u16, to: u16) -> Setting {
-        Setting::Lync(LyncSetting::TranslateResponseCode(ResponseCodeTranslation {
-            from: StatusCode::new(from).unwrap(),
-            to: StatusCode::new(to).unwrap(),
-        }))
+        Setting::Lync(LyncSetting::TranslateResponseCode(
+            ResponseCodeTranslation {
+                from: StatusCode::new(from).unwrap(),
+                to: StatusCode::new(to).unwrap(),
+            },
+        ))
     }
 
     #[test]
@@ -587,7 +593,10 @@ mod tests {
         let timer = |s| Setting::Pbx(PbxSetting::AlternateRouteTimer(s));
         let p = PartialConfig::new(&[timer(10), timer(30)]);
         assert_eq!(p.below(&timer(30)), Truth::False);
-        assert_eq!(PartialConfig::new(&[timer(10)]).below(&timer(30)), Truth::True);
+        assert_eq!(
+            PartialConfig::new(&[timer(10)]).below(&timer(30)),
+            Truth::True
+        );
     }
 
     #[test]
@@ -597,6 +606,7 @@ mod tests {
         assert_eq!(True.and(Unknown), Unknown);
         assert_eq!(True.or(Unknown), True);
         assert_eq!(False.or(Unknown), Unknown);
-        assert_eq!(Unknown.not(), Unknown);
+        assert_eq!(!Unknown, Unknown);
+        assert_eq!(!True, False);
     }
 }

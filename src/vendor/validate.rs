@@ -27,7 +27,8 @@ impl Checker<'_> {
         match self.text.match_indices(&needle).nth(nth) {
             Some((offset, _)) => {
                 let (line, column) = line_col(self.text, offset);
-                self.errors.push(ConfigError::at(self.path, line, column, msg));
+                self.errors
+                    .push(ConfigError::at(self.path, line, column, msg));
             }
             None => self.at_field(field, msg),
         }
@@ -71,7 +72,10 @@ fn identity(c: &mut Checker, m: &VendorModel) {
                 &m.id,
                 0,
                 Some("id"),
-                format!("model id `{}` does not match the file name `{stem}.ron`", m.id),
+                format!(
+                    "model id `{}` does not match the file name `{stem}.ron`",
+                    m.id
+                ),
             );
         }
     }
@@ -111,11 +115,17 @@ fn identity(c: &mut Checker, m: &VendorModel) {
     if p.role != m.role {
         c.at_field(
             Some("role"),
-            format!("role {:?} differs from the catalogue's {:?}", m.role, p.role),
+            format!(
+                "role {:?} differs from the catalogue's {:?}",
+                m.role, p.role
+            ),
         );
     }
     if m.source.document.trim().is_empty() {
-        c.at_field(Some("document"), "the source document reference is empty".into());
+        c.at_field(
+            Some("document"),
+            "the source document reference is empty".into(),
+        );
     }
     if m.tested_versions.windows(2).any(|w| w[0] >= w[1]) {
         c.at_field(
@@ -127,11 +137,17 @@ fn identity(c: &mut Checker, m: &VendorModel) {
 
 fn deployments(c: &mut Checker, m: &VendorModel) {
     if m.deployments.is_empty() {
-        c.at_field(Some("deployments"), "a model supports at least one deployment".into());
+        c.at_field(
+            Some("deployments"),
+            "a model supports at least one deployment".into(),
+        );
     }
     for (i, d) in m.deployments.iter().enumerate() {
         if m.deployments[..i].contains(d) {
-            c.at_field(Some("deployments"), format!("deployment {d:?} is listed twice"));
+            c.at_field(
+                Some("deployments"),
+                format!("deployment {d:?} is listed twice"),
+            );
         }
         if !d.allowed_for(m.role) {
             c.at_field(
@@ -170,14 +186,20 @@ fn deployments(c: &mut Checker, m: &VendorModel) {
         if let DeploymentFeature::RemoteCallControl { states } = f
             && states.is_empty()
         {
-            c.at_field(Some("states"), "remote call control reports no line state".into());
+            c.at_field(
+                Some("states"),
+                "remote call control reports no line state".into(),
+            );
         }
     }
 }
 
 fn transports_and_codecs(c: &mut Checker, m: &VendorModel) {
     if m.transports.is_empty() {
-        c.at_field(Some("transports"), "a model offers at least one transport".into());
+        c.at_field(
+            Some("transports"),
+            "a model offers at least one transport".into(),
+        );
     }
     for (i, t) in m.transports.iter().enumerate() {
         if t.pbx_port == 0 || t.lync_port == 0 {
@@ -197,13 +219,20 @@ fn transports_and_codecs(c: &mut Checker, m: &VendorModel) {
         }
     }
     let codecs = &m.capabilities.codecs;
-    if !codecs.iter().any(|k| matches!(k, Codec::Pcmu | Codec::Pcma)) {
+    if !codecs
+        .iter()
+        .any(|k| matches!(k, Codec::Pcmu | Codec::Pcma))
+    {
         c.at_field(
             Some("codecs"),
             "Direct SIP to the Mediation Server needs G.711 (Pcmu or Pcma)".into(),
         );
     }
-    if codecs.iter().enumerate().any(|(i, k)| codecs[..i].contains(k)) {
+    if codecs
+        .iter()
+        .enumerate()
+        .any(|(i, k)| codecs[..i].contains(k))
+    {
         c.at_field(Some("codecs"), "a codec is listed twice".into());
     }
     basis(c, &m.capabilities.codecs_basis, "codecs_basis");
@@ -289,7 +318,10 @@ fn configuration(c: &mut Checker, m: &VendorModel) {
     }
     for n in &m.configuration {
         if n.text.trim().is_empty() {
-            c.at_field(Some("configuration"), "a configuration note has no text".into());
+            c.at_field(
+                Some("configuration"),
+                "a configuration note has no text".into(),
+            );
         }
         basis(c, &n.basis, "configuration");
     }
@@ -302,7 +334,10 @@ fn configuration(c: &mut Checker, m: &VendorModel) {
     }
     for p in &m.preconditions {
         if p.requires.is_empty() {
-            c.at_field(Some("preconditions"), "a precondition requires nothing".into());
+            c.at_field(
+                Some("preconditions"),
+                "a precondition requires nothing".into(),
+            );
         }
     }
     for d in &m.deployments {
@@ -351,20 +386,27 @@ fn rules(c: &mut Checker, m: &VendorModel) {
     for (i, r) in m.limitations.iter().enumerate() {
         if m.limitations[..i].iter().any(|q| q.id == r.id) {
             let id = r.id.to_string();
-            c.at_value(&id, 1, Some("limitations"), format!("{id}: the ID is used twice"));
+            c.at_value(
+                &id,
+                1,
+                Some("limitations"),
+                format!("{id}: the ID is used twice"),
+            );
         }
         match cat.limitation(r.id.as_str()) {
             None => c.at_rule(r, "the ID is not in the catalogue".into()),
-            Some(l) if l.product != m.id => c.at_rule(
-                r,
-                format!("the catalogue gives this ID to `{}`", l.product),
-            ),
+            Some(l) if l.product != m.id => {
+                c.at_rule(r, format!("the catalogue gives this ID to `{}`", l.product))
+            }
             Some(_) => {}
         }
         if r.source != m.source.key {
             c.at_rule(
                 r,
-                format!("source {} differs from the model's {}", r.source, m.source.key),
+                format!(
+                    "source {} differs from the model's {}",
+                    r.source, m.source.key
+                ),
             );
         }
         rule_body(c, m, r);
@@ -453,7 +495,10 @@ fn behaviour_problem(b: &Behaviour, m: &VendorModel) -> Option<String> {
         | Behaviour::FqdnConnectionAddressUnsupported { response }
             if error(*response) =>
         {
-            Some(format!("{} must answer with an error (4xx-6xx), not {response}", b.name()))
+            Some(format!(
+                "{} must answer with an error (4xx-6xx), not {response}",
+                b.name()
+            ))
         }
         Behaviour::WrongFailoverCode { sent, instead_of } => {
             if sent == instead_of || error(*sent) || error(*instead_of) {
