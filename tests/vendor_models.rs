@@ -574,3 +574,20 @@ fn trigger_free_rules_follow_the_capability_table() {
         vendor::Support::No
     );
 }
+
+#[test]
+fn models_round_trip_through_ron_and_serialize_to_json() {
+    for m in vendor::builtin_models() {
+        let ron_text =
+            ron::ser::to_string_pretty(m, ron::ser::PrettyConfig::default().struct_names(true))
+                .unwrap_or_else(|e| panic!("{}: {e}", m.id));
+        let back: VendorModel =
+            ron::from_str(&ron_text).unwrap_or_else(|e| panic!("{}: {e}", m.id));
+        assert_eq!(&back, m);
+        let path = format!("vendor-models/{}.ron", m.id);
+        vendor::check_file(Path::new(&path), &ron_text)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", m.id));
+        let json = serde_json::to_value(m).expect("serializable");
+        assert_eq!(json["id"], m.id.as_str());
+    }
+}

@@ -367,3 +367,18 @@ fn every_problem_is_reported_not_just_the_first() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn configuration_ids_must_be_fixed_by_the_configuration_notes() {
+    let (text, errors) = broken(
+        "alcatel-oxe-r9.1",
+        "set: [Lync(MediaBypass(false)), Lync(Rtcp(false)), Lync(Refer(false))],",
+        "set: [Lync(Rtcp(false)), Lync(Refer(false))],",
+    );
+    assert_located(
+        &text,
+        &errors,
+        "OXE-C1: a configuration-note ID (-C) needs",
+        "\"OXE-C1\"",
+    );
+}

@@ -261,6 +261,34 @@ mod tests {
         assert!(SoftwareVersion::parse("5.2.1 SPx").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn versions_round_trip_and_order_like_their_parts(
+            parts in proptest::collection::vec(0u32..100, 1..5),
+            sp in 0u32..4,
+            other in proptest::collection::vec(0u32..100, 1..5),
+        ) {
+            let text = |p: &[u32], sp: u32| {
+                let n: Vec<String> = p.iter().map(u32::to_string).collect();
+                if sp > 0 { format!("{} SP{sp}", n.join(".")) } else { n.join(".") }
+            };
+            let v = SoftwareVersion::parse(&text(&parts, sp)).unwrap();
+            proptest::prop_assert_eq!(SoftwareVersion::parse(&v.to_string()).unwrap(), v.clone());
+            let w = SoftwareVersion::parse(&text(&other, 0)).unwrap();
+            let pad = |p: &[u32]| { let mut p = p.to_vec(); p.resize(5, 0); p };
+            let expected = pad(&parts).cmp(&pad(&other)).then(sp.cmp(&0));
+            proptest::prop_assert_eq!(v.cmp(&w), expected);
+        }
+
+        #[test]
+        fn limitation_ids_round_trip(prefix in "[A-Z][A-Za-z0-9]{0,5}", kind in "[CL]", n in 1u32..100) {
+            let text = format!("{prefix}-{kind}{n}");
+            let id = LimitationId::parse(&text).unwrap();
+            proptest::prop_assert_eq!(id.to_string(), text);
+            proptest::prop_assert_eq!(id.prefix(), prefix.as_str());
+        }
+    }
+
     #[test]
     fn status_codes_are_bounded() {
         assert!(StatusCode::new(502).is_ok());

@@ -380,13 +380,20 @@ impl VendorModel {
         matches!(self.role, Role::Gateway(_))
     }
 
-    /// The recommended trunk configuration: the product defaults of the source's server,
-    /// the newest tested release, and every configuration note applied in order.
-    pub fn recommended_config(&self) -> TrunkConfig {
+    /// The trunk as it comes out of the box: the product defaults of the source's server
+    /// and the newest tested release, without the configuration notes.
+    pub fn factory_config(&self) -> TrunkConfig {
         let mut config = TrunkConfig::defaults(self.server());
         if let Some(v) = self.tested_versions.last() {
             config.apply(&Setting::Pbx(PbxSetting::Version(v.clone())));
         }
+        config
+    }
+
+    /// The recommended trunk configuration: the product defaults of the source's server,
+    /// the newest tested release, and every configuration note applied in order.
+    pub fn recommended_config(&self) -> TrunkConfig {
+        let mut config = self.factory_config();
         for note in &self.configuration {
             for s in &note.set {
                 config.apply(s);

@@ -6,6 +6,7 @@
 use super::behaviour::Behaviour;
 use super::capacity::Basis;
 use super::catalogue::catalogue;
+use super::ids::LimitationKind;
 use super::model::{
     Codec, Deployment, DeploymentFeature, GatewayConfiguration, Role, Support, VendorModel,
 };
@@ -400,6 +401,16 @@ fn rules(c: &mut Checker, m: &VendorModel) {
             }
             Some(_) => {}
         }
+        let prefix = cat.product(&m.id).and_then(|p| p.id_prefix.as_deref());
+        if prefix != Some(r.id.prefix()) {
+            c.at_rule(
+                r,
+                format!("the ID's prefix does not match the product's prefix {prefix:?}"),
+            );
+        }
+        if r.id.kind() == LimitationKind::Configuration {
+            configuration_rule(c, m, r);
+        }
         if r.source != m.source.key {
             c.at_rule(
                 r,
@@ -418,6 +429,19 @@ fn rules(c: &mut Checker, m: &VendorModel) {
                 format!("catalogue limitation {} has no rule in this model", l.id),
             );
         }
+    }
+}
+
+/// A `-C` ID documents a configuration note: its workaround is a configuration change that
+/// the model's configuration notes already make, so the recommended trunk is free of it.
+fn configuration_rule(c: &mut Checker, m: &VendorModel, r: &LimitationRule) {
+    let noted: Vec<&Setting> = m.configuration.iter().flat_map(|n| &n.set).collect();
+    match &r.workaround {
+        Workaround::Configure { set, .. } if set.iter().all(|s| noted.contains(&s)) => {}
+        _ => c.at_rule(
+            r,
+            "a configuration-note ID (-C) needs a Configure workaround made of settings from the configuration notes".into(),
+        ),
     }
 }
 
