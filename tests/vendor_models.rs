@@ -591,3 +591,31 @@ fn models_round_trip_through_ron_and_serialize_to_json() {
         assert_eq!(json["id"], m.id.as_str());
     }
 }
+
+#[test]
+fn model_arguments_resolve_to_paths_checkout_files_or_embedded_copies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Not in `dir`: the embedded copy.
+    let m = vendor::resolve("alcatel-oxe-r9.1", dir.path()).expect("embedded");
+    assert_eq!(m.id, "alcatel-oxe-r9.1");
+    // A file in `dir` wins over the embedded copy, and is validated.
+    let broken = vendor::builtin_sources()
+        .iter()
+        .find(|(id, _)| *id == "alcatel-oxe-r9.1")
+        .map(|(_, t)| t.replacen("sent: 502", "sent: 503", 1))
+        .unwrap();
+    let file = dir.path().join("alcatel-oxe-r9.1.ron");
+    std::fs::write(&file, &broken).unwrap();
+    let err = vendor::resolve("alcatel-oxe-r9.1", dir.path()).expect_err("invalid edit");
+    assert!(
+        err.to_string().contains("two different error codes"),
+        "{err}"
+    );
+    // An explicit path.
+    let err =
+        vendor::resolve(file.to_str().unwrap(), Path::new("/nonexistent")).expect_err("invalid");
+    assert!(err.to_string().contains("alcatel-oxe-r9.1.ron:"), "{err}");
+    // Unknown ids.
+    let err = vendor::resolve("no-such-pbx", dir.path()).expect_err("unknown");
+    assert_eq!(err.to_string(), "unknown vendor model `no-such-pbx`");
+}

@@ -1,7 +1,7 @@
 //! The model files compiled into the library, so the binary works outside the repository.
 
-use super::{Error, VendorModel, parse_model};
-use std::path::PathBuf;
+use super::{Error, VendorModel, load_model, parse_model};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 macro_rules! embedded_models {
@@ -75,4 +75,19 @@ pub fn lookup(id: &str) -> Result<&'static VendorModel, Error> {
         .iter()
         .find(|m| m.id == id)
         .ok_or_else(|| Error::UnknownModel { id: id.to_string() })
+}
+
+/// Resolves a MODEL argument of the command line: a path to a `.ron` file; else a product id,
+/// read from `<dir>/<id>.ron` when that file exists (so edits in a checkout take effect), or
+/// from the embedded copy. (The built-in `uas` is the elements layer's, not a vendor model.)
+pub fn resolve(arg: &str, dir: &Path) -> Result<VendorModel, Error> {
+    let as_path = Path::new(arg);
+    if arg.ends_with(".ron") || as_path.components().count() > 1 {
+        return load_model(as_path);
+    }
+    let file = dir.join(format!("{arg}.ron"));
+    if file.is_file() {
+        return load_model(&file);
+    }
+    lookup(arg).cloned()
 }

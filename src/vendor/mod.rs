@@ -23,7 +23,7 @@ mod trunk;
 mod validate;
 
 pub use behaviour::{Behaviour, HistoryHeader, Tone};
-pub use builtin::{builtin_models, builtin_sources, lookup};
+pub use builtin::{builtin_models, builtin_sources, lookup, resolve};
 pub use capacity::{Basis, Capacity, Failover, Quantity, SpanKind, Spans};
 pub use catalogue::{Catalogue, CatalogueLimitation, CatalogueProduct, catalogue};
 pub use ids::{LimitationId, LimitationKind, SoftwareVersion, StatusCode};
