@@ -206,3 +206,109 @@ impl Behaviour {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor::trunk::{LyncServer, LyncSetting, ResponseCodeTranslation, Setting};
+
+    fn code(c: u16) -> StatusCode {
+        StatusCode::new(c).unwrap()
+    }
+
+    fn every_variant() -> Vec<Behaviour> {
+        vec![
+            Behaviour::HoldFails {
+                response: code(488),
+                client_left_muted: true,
+            },
+            Behaviour::NoRingback,
+            Behaviour::RingbackInsteadOfEarlyMedia,
+            Behaviour::NoDisconnectOnDecline {
+                caller_hears: Tone::Overflow,
+            },
+            Behaviour::WrongFailoverCode {
+                sent: code(502),
+                instead_of: code(503),
+            },
+            Behaviour::NoIsdnFailover {
+                response: code(500),
+            },
+            Behaviour::HistoryHeadersDropped {
+                headers: vec![HistoryHeader::HistoryInfo],
+            },
+            Behaviour::HistoryInfoBreaksPriForwarding {
+                response: code(500),
+            },
+            Behaviour::NoOptionsKeepalive,
+            Behaviour::MalformedPrack,
+            Behaviour::StaleDisplayAfterTransfer,
+            Behaviour::UnrecoverableBlindTransfer,
+            Behaviour::NoComfortNoise,
+            Behaviour::NoRtcp,
+            Behaviour::NoDtmfInEarlyMedia,
+            Behaviour::NoRingbackDuringReferTransfer,
+            Behaviour::FqdnConnectionAddressUnsupported {
+                response: code(488),
+            },
+            Behaviour::VoicemailAudioCut { audio_ms: 3000 },
+            Behaviour::AlternateRouteTimerExpiry,
+            Behaviour::InboundBypassBroken,
+            Behaviour::NoEarlyMediaOnForward,
+        ]
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let all = every_variant();
+        let mut names: Vec<&str> = all.iter().map(Behaviour::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+    }
+
+    #[test]
+    fn only_a_translation_to_a_failover_code_neutralizes_the_wrong_code() {
+        let wrong = Behaviour::WrongFailoverCode {
+            sent: code(502),
+            instead_of: code(503),
+        };
+        let translate = |to| {
+            Setting::Lync(LyncSetting::TranslateResponseCode(
+                ResponseCodeTranslation {
+                    from: code(502),
+                    to: code(to),
+                },
+            ))
+        };
+        let base = TrunkConfig::defaults(LyncServer::Lync2013);
+        assert!(!wrong.neutralized_by(&base));
+        assert!(wrong.neutralized_by(&base.clone().with(&[translate(503)])));
+        assert!(!wrong.neutralized_by(&base.clone().with(&[translate(500)])));
+        for b in every_variant()
+            .iter()
+            .filter(|b| b.name() != "wrong-failover-code")
+        {
+            assert!(
+                !b.neutralized_by(&base.clone().with(&[translate(503)])),
+                "{}",
+                b.name()
+            );
+        }
+    }
+
+    #[test]
+    fn dropped_headers_deny_their_pass_through() {
+        let b = Behaviour::HistoryHeadersDropped {
+            headers: vec![HistoryHeader::HistoryInfo, HistoryHeader::ReferredBy],
+        };
+        assert_eq!(
+            b.denied_capabilities(),
+            [
+                Capability::HistoryPassThrough(HistoryHeader::HistoryInfo),
+                Capability::HistoryPassThrough(HistoryHeader::ReferredBy)
+            ]
+        );
+        assert!(Behaviour::MalformedPrack.denied_capabilities().is_empty());
+    }
+}

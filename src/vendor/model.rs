@@ -177,7 +177,8 @@ pub enum Support {
     Unknown,
 }
 
-/// How the product treats one call-history header.
+/// How the product treats one call-history header. `pass: No` means the product drops the
+/// header it receives; `convert_to` names the header it rewrites it into.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderPolicy {
