@@ -239,7 +239,7 @@ fn oxe_l6_has_no_lync_2010_workaround_but_a_lync_2013_what_if() {
     assert!(rule.with_workaround(&rec).is_none());
     let mut dead_t1 = CallScenario::basic(Direction::Outbound, Party::Pstn);
     dead_t1.span_out_of_service = true;
-    assert!(rule.applies(&rec, &dead_t1));
+    assert!(rule.symptom_expected(&rec, &dead_t1));
     assert!(
         !rec.fails_over_on(c502),
         "Lync 2010 fails over on 503/504 only"
@@ -248,7 +248,21 @@ fn oxe_l6_has_no_lync_2010_workaround_but_a_lync_2013_what_if() {
     assert_eq!(what_if.lync.server, LyncServer::Lync2013);
     assert!(what_if.fails_over_on(c502), "502 is translated to 503");
     assert!(
-        !rule.applies(&what_if, &dead_t1),
+        rule.triggered(&what_if, &dead_t1),
+        "the PBX still sends 502 on the wire under the what-if"
+    );
+    assert!(
+        m.active_rules(&what_if, &dead_t1)
+            .iter()
+            .any(|r| r.id.as_str() == "OXE-L6")
+            && !m
+                .expected_symptoms(&what_if, &dead_t1)
+                .iter()
+                .any(|r| r.id.as_str() == "OXE-L6"),
+        "active on the wire, but no symptom expected"
+    );
+    assert!(
+        !rule.symptom_expected(&what_if, &dead_t1),
         "the what-if neutralizes it"
     );
     assert!(m.config_conflicts(&what_if).is_empty());
@@ -284,11 +298,11 @@ fn avses_l2_is_fixed_in_5_2_1_sp1() {
         let c = rec
             .clone()
             .with(&[Setting::Pbx(PbxSetting::Version(v(old)))]);
-        assert!(rule.applies(&c, &ringing), "{old}");
+        assert!(rule.symptom_expected(&c, &ringing), "{old}");
     }
     let fixed = rule.with_workaround(&rec).unwrap();
     assert_eq!(fixed.pbx.version, Some(v("5.2.1 SP1")));
-    assert!(!rule.applies(&fixed, &ringing));
+    assert!(!rule.symptom_expected(&fixed, &ringing));
 }
 
 #[test]
@@ -298,10 +312,10 @@ fn avses_c1_alternate_route_timer_default_10_s_versus_30_s() {
     let rec = m.recommended_config();
     assert_eq!(rec.pbx.alternate_route_timer_s, 30);
     let inbound = CallScenario::basic(Direction::Inbound, Party::Pbx);
-    assert!(!rule.applies(&rec, &inbound));
+    assert!(!rule.symptom_expected(&rec, &inbound));
     let default_timer = TrunkConfig::defaults(LyncServer::Lync2010);
     assert_eq!(default_timer.pbx.alternate_route_timer_s, 10);
-    assert!(rule.applies(&default_timer, &inbound));
+    assert!(rule.symptom_expected(&default_timer, &inbound));
 }
 
 #[test]
@@ -320,9 +334,9 @@ fn cu803_c1_trigger_is_prack_enabled() {
         let rec = m.recommended_config();
         assert!(!rec.pbx.prack, "PRACK disabled is recommended");
         let inbound = CallScenario::basic(Direction::Inbound, Party::Pbx);
-        assert!(!rule.applies(&rec, &inbound));
+        assert!(!rule.symptom_expected(&rec, &inbound));
         let prack_on = rec.with(&[Setting::Pbx(PbxSetting::Prack(true))]);
-        assert!(rule.applies(&prack_on, &inbound));
+        assert!(rule.symptom_expected(&prack_on, &inbound));
     }
 }
 
@@ -340,9 +354,9 @@ fn av61_c1_history_info_breaks_forwarding_at_the_pri() {
     );
     let rec = m.recommended_config();
     assert!(!rec.lync.forward_call_history);
-    assert!(!rule.applies(&rec, &forward));
+    assert!(!rule.symptom_expected(&rec, &forward));
     let on = rec.with(&[Setting::Lync(LyncSetting::ForwardCallHistory(true))]);
-    assert!(rule.applies(&on, &forward));
+    assert!(rule.symptom_expected(&on, &forward));
 }
 
 #[test]
@@ -523,15 +537,19 @@ fn every_rule_can_fire_and_its_workaround_or_what_if_removes_it() {
             let mut fired = false;
             for config in &configs {
                 for c in &calls {
-                    if !rule.applies(config, c) {
+                    if !rule.symptom_expected(config, c) {
                         continue;
                     }
                     fired = true;
                     if let Some(fixed) = rule.with_workaround(config) {
-                        assert!(!rule.applies(&fixed, c), "{} {c:?}", rule.id);
+                        assert!(!rule.symptom_expected(&fixed, c), "{} {c:?}", rule.id);
                     }
                     if let Some(what_if) = rule.with_what_if(config) {
-                        assert!(!rule.applies(&what_if, c), "{} what-if {c:?}", rule.id);
+                        assert!(
+                            !rule.symptom_expected(&what_if, c),
+                            "{} what-if {c:?}",
+                            rule.id
+                        );
                     }
                 }
             }

@@ -8,7 +8,8 @@
 //! checked to remove the trigger. The elements layer executes the behaviours on the wire.
 //!
 //! This layer never schedules, sends or reads a clock: it is data, its loader and validator,
-//! and pure queries over it (`active_rules`, `unmet_preconditions`, `config_conflicts`).
+//! and pure queries over it (`active_rules`, `expected_symptoms`, `unmet_preconditions`,
+//! `config_conflicts`).
 //! Invariant: a `VendorModel` handed out by [`parse_model`], [`load_model`],
 //! [`builtin_models`] or [`lookup`] has passed every semantic check of `validate.rs`.
 

@@ -411,7 +411,8 @@ impl VendorModel {
         self.limitations.iter().map(|r| &r.id)
     }
 
-    /// The rules whose behaviours act on `call` under `config`, in file order.
+    /// The rules whose behaviours act on the wire for `call` under `config` (their trigger
+    /// holds), in file order.
     pub fn active_rules<'a>(
         &'a self,
         config: &TrunkConfig,
@@ -419,11 +420,24 @@ impl VendorModel {
     ) -> Vec<&'a LimitationRule> {
         self.limitations
             .iter()
-            .filter(|r| r.applies(config, call))
+            .filter(|r| r.triggered(config, call))
             .collect()
     }
 
-    /// The behaviours acting on `call`, each with the ID of its rule.
+    /// The rules whose documented symptom `call` should show under `config`: active and not
+    /// neutralized by the configuration. This is what `qualify` expects to observe.
+    pub fn expected_symptoms<'a>(
+        &'a self,
+        config: &TrunkConfig,
+        call: &CallScenario,
+    ) -> Vec<&'a LimitationRule> {
+        self.limitations
+            .iter()
+            .filter(|r| r.symptom_expected(config, call))
+            .collect()
+    }
+
+    /// The behaviours the element must execute on `call`, each with the ID of its rule.
     pub fn behaviours<'a>(
         &'a self,
         config: &TrunkConfig,

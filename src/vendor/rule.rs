@@ -306,11 +306,17 @@ pub struct LimitationRule {
 }
 
 impl LimitationRule {
-    /// Whether the rule's behaviours act on this call under this configuration: the trigger
-    /// holds and the configuration does not neutralize every behaviour.
-    pub fn applies(&self, config: &TrunkConfig, call: &CallScenario) -> bool {
+    /// Whether the rule's behaviours act on the wire for this call under this configuration
+    /// (the trigger holds). A neutralized behaviour still acts: under the OXE-L6 what-if the
+    /// PBX still sends 502, and Lync's translation rule turns it into a failover.
+    pub fn triggered(&self, config: &TrunkConfig, call: &CallScenario) -> bool {
         self.trigger.holds(config, call)
-            && self.behaviours.iter().any(|b| !b.neutralized_by(config))
+    }
+
+    /// Whether the documented symptom is expected: the rule is triggered and the
+    /// configuration does not neutralize every one of its behaviours.
+    pub fn symptom_expected(&self, config: &TrunkConfig, call: &CallScenario) -> bool {
+        self.triggered(config, call) && self.behaviours.iter().any(|b| !b.neutralized_by(config))
     }
 
     /// `config` with the workaround applied, or `None` when the source gives none.
