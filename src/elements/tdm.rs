@@ -5,6 +5,7 @@
 //! a fixed delay. Messages are typed, not bytes; ladders show them as ISDN lines.
 
 use super::CallTag;
+pub use crate::vendor::SpanKind;
 use serde::{Deserialize, Serialize};
 
 /// A Q.850 cause value (1..=127).
@@ -191,25 +192,6 @@ impl IsdnMessage {
     }
 }
 
-/// The kind of a digital span.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SpanKind {
-    /// North-American PRI: 23 B-channels + 1 D-channel.
-    T1,
-    /// European PRI: 30 B-channels (+ D-channel and framing).
-    E1,
-}
-
-impl SpanKind {
-    /// Bearer channels per span: 23 on a T1 PRI, 30 on an E1 (DESIGN.md).
-    pub fn bearer_channels(self) -> u16 {
-        match self {
-            SpanKind::T1 => 23,
-            SpanKind::E1 => 30,
-        }
-    }
-}
-
 /// Identifies a B-channel in a trunk group.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Channel {
@@ -220,7 +202,7 @@ pub struct Channel {
 impl Channel {
     /// A single channel number across the group (span × channels + index), for SETUP.
     pub fn number(self, kind: SpanKind) -> u16 {
-        self.span * kind.bearer_channels() + self.index
+        (self.span as u32 * kind.b_channels()) as u16 + self.index
     }
 }
 
@@ -250,7 +232,7 @@ pub struct TrunkGroup {
 
 impl TrunkGroup {
     pub fn new(kind: SpanKind, spans: u16) -> Self {
-        let channels = usize::from(kind.bearer_channels());
+        let channels = kind.b_channels() as usize;
         TrunkGroup {
             kind,
             busy: vec![vec![false; channels]; usize::from(spans)],
@@ -272,7 +254,7 @@ impl TrunkGroup {
 
     /// In-service bearer channels.
     pub fn capacity(&self) -> usize {
-        self.in_service.iter().filter(|s| **s).count() * usize::from(self.kind.bearer_channels())
+        self.in_service.iter().filter(|s| **s).count() * self.kind.b_channels() as usize
     }
 
     /// Channels in use.
@@ -423,6 +405,6 @@ mod tests {
         g.span_up(0);
         assert_eq!(g.seize(), Ok(Channel { span: 0, index: 0 }));
         assert_eq!(g.peak_busy(), 46);
-        assert_eq!(SpanKind::E1.bearer_channels(), 30);
+        assert_eq!(SpanKind::E1.b_channels(), 30);
     }
 }
