@@ -8,8 +8,8 @@
 //! Between the two points the curve is interpolated:
 //! - [`Interpolation::LogLinear`] (the default): linear in `ln(probability)` against load.
 //!   Below saturation Erlang B blocking grows roughly exponentially with the load, so this is
-//!   close to exact on a coarse sweep (on N = 30, 1 E steps, it finds the 1% point within
-//!   0.01 E where a straight line is off by 0.1 E). When the lower point is exactly zero
+//!   close to exact on a coarse sweep (on N = 30 with 1 E steps it finds the 1% point,
+//!   20.337 E, within 0.016 E, where a straight line is 0.037 E off). When the lower point is exactly zero
 //!   (no call blocked) its logarithm does not exist and the segment falls back to linear;
 //!   the result says which method was used.
 //! - [`Interpolation::Linear`]: a straight line between the points.
@@ -126,9 +126,8 @@ fn validate(points: &[LoadPoint]) -> Result<(), MetricsError> {
         return Err(MetricsError::InvalidSweep("no points".into()));
     }
     for (i, p) in points.iter().enumerate() {
-        let bounds_ok = p
-            .ci
-            .is_none_or(|(lo, hi)| lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi);
+        let bounds_ok =
+            p.ci.is_none_or(|(lo, hi)| lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi);
         if !p.offered.is_finite() || !p.value.is_finite() || p.value < 0.0 || !bounds_ok {
             return Err(MetricsError::InvalidSweep(format!(
                 "point {i} (offered {}, value {}, ci {:?}) is not finite and non-negative",

@@ -100,6 +100,12 @@ impl Histogram {
         (self.n > 0).then_some(self.max)
     }
 
+    /// How many bucket counters are allocated (8 bytes each): the memory that does not grow
+    /// with the number of values.
+    pub fn bucket_len(&self) -> usize {
+        self.counts.len()
+    }
+
     /// True while every value is still held exactly.
     pub fn is_exact(&self) -> bool {
         self.exact.is_some()
@@ -173,6 +179,9 @@ impl Histogram {
                 let sorted = sorted(values);
                 sorted.get(rank as usize - 1).copied()
             }
+            // The extreme order statistics are tracked exactly.
+            None if rank == 1 => Some(self.min),
+            None if rank == self.n => Some(self.max),
             None => {
                 let mut seen = 0_u64;
                 for (i, &c) in self.counts.iter().enumerate() {
@@ -257,13 +266,20 @@ impl Histogram {
                 }
                 out
             }
-            None => self
-                .counts
-                .iter()
-                .enumerate()
-                .filter(|&(_, &c)| c > 0)
-                .map(|(i, &c)| (self.representative(self.base + i as i64), c))
-                .collect(),
+            None => {
+                let mut out: Vec<(f64, u64)> = self
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &c)| c > 0)
+                    .map(|(i, &c)| (self.representative(self.base + i as i64), c))
+                    .collect();
+                // The curve ends at the exact maximum (still above the previous bucket).
+                if let Some(last) = out.last_mut() {
+                    last.0 = self.max;
+                }
+                out
+            }
         }
     }
 
@@ -302,7 +318,11 @@ impl Histogram {
         let lo = f64::from_bits(mag << self.shift());
         let hi = f64::from_bits((mag + 1) << self.shift());
         // The top bucket's upper edge may be infinite: then use its lower edge.
-        let mid = if hi.is_finite() { lo + 0.5 * (hi - lo) } else { lo };
+        let mid = if hi.is_finite() {
+            lo + 0.5 * (hi - lo)
+        } else {
+            lo
+        };
         let v = if neg { -mid } else { mid };
         v.clamp(self.min, self.max)
     }
