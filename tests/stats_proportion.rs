@@ -8,8 +8,11 @@
 
 use voicetwin::metrics::{MOS_MANY_DISSATISFIED, MOS_SOME_DISSATISFIED, Proportion, ShareBelow};
 
-/// (successes, trials, Wilson low/high, Clopper–Pearson low/high).
-const NEWCOMBE: &[(u64, u64, (f64, f64), (f64, f64))] = &[
+/// An interval's (low, high).
+type Bounds = (f64, f64);
+
+/// (successes, trials, Wilson, Clopper–Pearson).
+const NEWCOMBE: &[(u64, u64, Bounds, Bounds)] = &[
     (81, 263, (0.2553, 0.3662), (0.2527, 0.3676)),
     (15, 148, (0.0624, 0.1605), (0.0578, 0.1617)),
     (0, 20, (0.0, 0.1611), (0.0, 0.1684)),
