@@ -44,19 +44,12 @@ fn capacity_chart() -> CapacityChart {
     ];
     // Success = 1 − blocking − 0.4% other failures, with the blocking band mirrored.
     let success = |label: &str, vals: &[f64]| {
-        let pts: Vec<_> = loads
-            .iter()
-            .zip(vals)
-            .map(|(&a, &b)| {
-                let (lo, hi) = band(b, 0.18).unwrap();
-                (
-                    a,
-                    1.0 - b - 0.004,
-                    Some((1.0 - hi - 0.004, 1.0 - lo - 0.004)),
-                )
-            })
-            .collect();
-        Series::new(label, &pts)
+        let pts = loads.iter().zip(vals).map(|(&a, &b)| {
+            let (lo, hi) = band(b, 0.18).unwrap();
+            let ci = Some((1.0 - hi - 0.004, 1.0 - lo - 0.004));
+            SeriesPoint::new(a, 1.0 - b - 0.004, ci)
+        });
+        Series::new(label, pts)
     };
     c.success = vec![
         success("Incremental (EV behind PBX)", &inc_block),
