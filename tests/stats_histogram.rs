@@ -128,3 +128,63 @@ fn negative_and_zero_values() {
     let q2 = h.quantile(2.0 / 7.0).unwrap();
     assert!((q2 + 1.0).abs() <= h.relative_error(), "{q2}");
 }
+
+mod prop {
+    use super::nearest_rank;
+    use proptest::prelude::*;
+    use voicetwin::metrics::Histogram;
+
+    /// Values of either sign spanning 1e-6 to 1e9 (normal floats), some repeated zeros.
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            9 => (-6.0f64..9.0, any::<bool>()).prop_map(|(e, neg)| {
+                let v = 10f64.powf(e);
+                if neg { -v } else { v }
+            }),
+            1 => Just(0.0),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever the values, a bucketed quantile is within the stated relative error of
+        /// the exact nearest-rank order statistic, and never outside [min, max].
+        #[test]
+        fn quantile_error_bound(xs in prop::collection::vec(value(), 1..400), q in 0.0f64..=1.0) {
+            let mut h = Histogram::with_precision(5, 0).unwrap();
+            for &x in &xs {
+                h.try_record(x).unwrap();
+            }
+            let mut sorted = xs.clone();
+            sorted.sort_by(f64::total_cmp);
+            let exact = nearest_rank(&sorted, q);
+            let got = h.quantile(q).unwrap();
+            prop_assert!((got - exact).abs() <= h.relative_error() * exact.abs(),
+                "q={} got={} exact={}", q, got, exact);
+            prop_assert!(got >= sorted[0] && got <= sorted[sorted.len() - 1]);
+        }
+
+        /// Merging is the same as recording everything in one histogram.
+        #[test]
+        fn merge_is_union(a in prop::collection::vec(value(), 0..200),
+                          b in prop::collection::vec(value(), 0..200)) {
+            let mut ha = Histogram::with_precision(6, 50).unwrap();
+            let mut hb = Histogram::with_precision(6, 50).unwrap();
+            let mut all = Histogram::with_precision(6, 0).unwrap();
+            a.iter().for_each(|&x| { ha.try_record(x).unwrap(); all.try_record(x).unwrap(); });
+            b.iter().for_each(|&x| { hb.try_record(x).unwrap(); all.try_record(x).unwrap(); });
+            ha.merge(&hb).unwrap();
+            prop_assert_eq!(ha.count(), all.count());
+            for q in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0] {
+                if ha.is_exact() {
+                    // Exact and bucketed answers differ by at most the bucket error.
+                    let (e, b) = (ha.quantile(q).unwrap(), all.quantile(q).unwrap());
+                    prop_assert!((e - b).abs() <= all.relative_error() * e.abs());
+                } else {
+                    prop_assert_eq!(ha.quantile(q), all.quantile(q));
+                }
+            }
+        }
+    }
+}

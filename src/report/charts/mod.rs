@@ -106,6 +106,14 @@ impl Series {
     }
 }
 
+/// Registers the embedded DejaVu Sans with plotters as "sans-serif" (and as the family the
+/// charts name). Rendering does this itself; call it only when other plotters users in the
+/// process, such as criterion's report plots, need a font before any chart is drawn: with
+/// plotters' `ab_glyph` feature there are no system fonts.
+pub fn register_embedded_font() -> Result<(), ReportError> {
+    style::ensure_font()
+}
+
 /// Renders a chart to an SVG document.
 pub fn render_svg<C: Chart>(chart: &C) -> Result<String, ReportError> {
     style::ensure_font()?;
