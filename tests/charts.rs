@@ -425,3 +425,33 @@ fn bad_data_is_an_error_not_a_panic() {
     cdf.series[0].points.reverse();
     assert!(render_svg(&cdf).is_err());
 }
+
+/// The SVG of each sample chart, hashed. Pinned below so a change in any process, build or
+/// dependency that alters a single byte is caught; a deliberate style change updates them
+/// (run with `--nocapture` to print the new values).
+#[test]
+fn svg_fingerprints_are_pinned() {
+    let hash = |svg: String| voicetwin::sim::stable_hash(&[svg.as_bytes()]);
+    let got = [
+        ("capacity", hash(render_svg(&capacity_chart()).unwrap())),
+        ("pdd_cdf", hash(render_svg(&cdf_chart()).unwrap())),
+        ("mos", hash(render_svg(&mos_chart()).unwrap())),
+        ("mos_heatmap", hash(render_svg(&heatmap_chart()).unwrap())),
+        ("comparison", hash(render_svg(&comparison_chart()).unwrap())),
+        ("vendor_comparison", hash(render_svg(&vendor_chart()).unwrap())),
+    ];
+    for (name, h) in &got {
+        println!("(\"{name}\", {h:#018x}),");
+    }
+    let pinned: [(&str, u64); 6] = PINNED_SVG_HASHES;
+    assert_eq!(got, pinned);
+}
+
+const PINNED_SVG_HASHES: [(&str, u64); 6] = [
+    ("capacity", 0xd23346b6a5fc8df6),
+    ("pdd_cdf", 0x950097cd5274a454),
+    ("mos", 0x7476ceb2e3986552),
+    ("mos_heatmap", 0x628a149459b1ee1d),
+    ("comparison", 0x6451d3853e410689),
+    ("vendor_comparison", 0x4e12166313d66319),
+];
