@@ -38,6 +38,18 @@ pub struct LoadPoint {
     pub ci: Option<(f64, f64)>,
 }
 
+impl LoadPoint {
+    /// A point from a [`Summary`](super::Summary) of the probability across replications;
+    /// `None` when the summary has no mean.
+    pub fn from_summary(offered: f64, s: &super::Summary) -> Option<LoadPoint> {
+        Some(LoadPoint {
+            offered,
+            value: s.mean?,
+            ci: s.ci95_low.zip(s.ci95_high),
+        })
+    }
+}
+
 /// How a segment between two sweep points is interpolated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,6 +20,9 @@ pub enum MetricsError {
     /// A sweep that cannot be interpolated (unsorted, duplicated or non-finite loads).
     #[error("invalid sweep: {0}")]
     InvalidSweep(String),
+    /// Stored statistics (e.g. a deserialised histogram) that break an invariant.
+    #[error("inconsistent stored statistics: {0}")]
+    Inconsistent(String),
 }
 
 impl MetricsError {

@@ -25,6 +25,7 @@
 //! with bucketed values standing at their reported (midpoint) value.
 
 use super::MetricsError;
+use serde::{Deserialize, Serialize};
 
 /// Default sub-bucket bits: relative error at most 2^-8 = 0.39%.
 pub const DEFAULT_PRECISION_BITS: u32 = 7;
@@ -34,7 +35,11 @@ pub const DEFAULT_EXACT_LIMIT: usize = 2048;
 pub const MAX_PRECISION_BITS: u32 = 10;
 
 /// Bounded-memory histogram giving quantiles and empirical CDFs.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It serialises (serde) to its exact values or its non-empty buckets, so a stored run can
+/// be merged or charted again; deserialising checks every invariant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "HistogramRepr", try_from = "HistogramRepr")]
 pub struct Histogram {
     precision_bits: u32,
     exact_limit: usize,
@@ -351,6 +356,106 @@ impl Histogram {
     }
 }
 
+/// The stored form: sparse `(key, count)` buckets in key order, `min`/`max` absent when empty
+/// (JSON has no infinities).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistogramRepr {
+    precision_bits: u32,
+    exact_limit: usize,
+    n: u64,
+    min: Option<f64>,
+    max: Option<f64>,
+    exact: Option<Vec<f64>>,
+    buckets: Vec<(i64, u64)>,
+}
+
+impl From<Histogram> for HistogramRepr {
+    fn from(h: Histogram) -> Self {
+        let buckets = h
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .map(|(i, &c)| (h.base + i as i64, c))
+            .collect();
+        HistogramRepr {
+            precision_bits: h.precision_bits,
+            exact_limit: h.exact_limit,
+            n: h.n,
+            min: h.min(),
+            max: h.max(),
+            exact: h.exact,
+            buckets,
+        }
+    }
+}
+
+impl TryFrom<HistogramRepr> for Histogram {
+    type Error = MetricsError;
+
+    fn try_from(r: HistogramRepr) -> Result<Self, MetricsError> {
+        let bad = |msg: String| MetricsError::Inconsistent(format!("histogram: {msg}"));
+        let mut h = Histogram::with_precision(r.precision_bits, r.exact_limit)?;
+        match (r.n, r.min, r.max) {
+            (0, None, None) => {}
+            (n, Some(min), Some(max))
+                if n > 0 && min.is_finite() && max.is_finite() && min <= max =>
+            {
+                h.min = min;
+                h.max = max;
+            }
+            _ => return Err(bad(format!("n = {} does not match min/max", r.n))),
+        }
+        h.n = r.n;
+        match r.exact {
+            Some(values) => {
+                if !r.buckets.is_empty()
+                    || values.len() as u64 != r.n
+                    || values.len() > r.exact_limit
+                {
+                    return Err(bad(
+                        "exact values do not match n, the limit or the buckets".into()
+                    ));
+                }
+                if values
+                    .iter()
+                    .any(|v| !v.is_finite() || *v < h.min || *v > h.max)
+                {
+                    return Err(bad(
+                        "an exact value is not finite or outside [min, max]".into()
+                    ));
+                }
+                h.exact = Some(values);
+            }
+            None => {
+                h.exact = None;
+                // Keys of finite values: magnitudes up to that of f64::MAX, either sign.
+                let top = (f64::MAX.to_bits() >> h.shift()) as i64;
+                let mut total = 0_u64;
+                let mut prev = i64::MIN;
+                for &(key, count) in &r.buckets {
+                    if key <= prev || key > top || key < -top - 1 || count == 0 {
+                        return Err(bad(format!(
+                            "bucket ({key}, {count}) is out of order or range"
+                        )));
+                    }
+                    prev = key;
+                    total = total.saturating_add(count);
+                    h.add_key(key, count);
+                }
+                if total != r.n {
+                    return Err(bad(format!(
+                        "bucket counts sum to {total}, not n = {}",
+                        r.n
+                    )));
+                }
+            }
+        }
+        Ok(h)
+    }
+}
+
 fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
@@ -408,6 +513,30 @@ mod tests {
         assert_eq!(h.count(), 11);
         assert_eq!(h.quantile(0.0), Some(0.0));
         assert_eq!(h.quantile(1.0), Some(10.0));
+    }
+
+    #[test]
+    fn serde_round_trip_and_validation() {
+        let mut h = Histogram::with_precision(7, 4).unwrap();
+        let empty = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<Histogram>(&empty).unwrap(), h);
+        for x in [3.0, 1.0, 2.0] {
+            h.try_record(x).unwrap();
+        }
+        let exact = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<Histogram>(&exact).unwrap(), h);
+        for x in [5.0, 1000.0, -2.0] {
+            h.try_record(x).unwrap();
+        }
+        let json = serde_json::to_string(&h).unwrap();
+        let back: Histogram = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        // Tampered counts are refused, not trusted.
+        let tampered = json.replace("\"n\":6", "\"n\":7");
+        assert!(serde_json::from_str::<Histogram>(&tampered).is_err());
+        let unknown = json.replacen('{', "{\"extra\":1,", 1);
+        assert!(serde_json::from_str::<Histogram>(&unknown).is_err());
     }
 
     #[test]

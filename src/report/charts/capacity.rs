@@ -8,7 +8,7 @@ use super::style::{
 };
 use super::{Chart, Series};
 use crate::metrics::erlang::erlang_b;
-use crate::metrics::{Crossing, Interpolation, LoadPoint, capacity_at_gos};
+use crate::metrics::{Capacity, Crossing, Interpolation, LoadPoint, capacity_at_gos};
 use crate::report::ReportError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -114,8 +114,9 @@ impl CapacityChart {
             .collect()
     }
 
-    /// Each blocking series' crossing of the grade of service.
-    fn crossings(&self) -> Vec<Option<Crossing>> {
+    /// Each blocking series' capacity at the grade of service (with its interval when every
+    /// point has one).
+    fn crossings(&self) -> Vec<Option<Capacity>> {
         let Some(gos) = self.gos else {
             return vec![None; self.blocking.len()];
         };
@@ -128,41 +129,21 @@ impl CapacityChart {
                     .map(|p| LoadPoint {
                         offered: p.x,
                         value: p.y.mean.max(0.0),
-                        ci: None,
+                        ci: p.y.ci.map(|(lo, hi)| (lo.max(0.0), hi.max(0.0))),
                     })
                     .collect();
-                capacity_at_gos(&pts, gos, Interpolation::LogLinear)
-                    .ok()
-                    .map(|c| c.estimate)
+                capacity_at_gos(&pts, gos, Interpolation::LogLinear).ok()
             })
             .collect()
     }
 
-    fn legend(&self, crossings: &[Option<Crossing>]) -> Vec<LegendEntry> {
-        let gos_pct = self.gos.map(|g| style::fmt_tick(100.0 * g, 1.0));
+    fn legend(&self, crossings: &[Option<Capacity>]) -> Vec<LegendEntry> {
         let mut out: Vec<LegendEntry> = self
             .blocking
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let cap = match (crossings[i], &gos_pct) {
-                    (Some(Crossing::At { erlangs, .. }), Some(g)) => {
-                        format!(" (capacity {erlangs:.1} E at {g}%)")
-                    }
-                    (Some(Crossing::AboveSweep { max_offered }), Some(g)) => {
-                        format!(
-                            " (capacity > {} E at {g}%)",
-                            style::fmt_value(max_offered, 1)
-                        )
-                    }
-                    (Some(Crossing::BelowSweep { min_offered }), Some(g)) => {
-                        format!(
-                            " (capacity < {} E at {g}%)",
-                            style::fmt_value(min_offered, 1)
-                        )
-                    }
-                    _ => String::new(),
-                };
+                let cap = crossings[i].map(|c| capacity_text(&c)).unwrap_or_default();
                 LegendEntry {
                     label: format!("{}{cap}", s.label),
                     swatch: Swatch::LineBand {
@@ -194,6 +175,28 @@ impl CapacityChart {
             });
         }
         out
+    }
+}
+
+/// " (capacity at 1%: 13.9 E, 95% CI 13.5–14.3)", or "> 26.0 E" / "< 8.0 E" outside the sweep.
+fn capacity_text(c: &Capacity) -> String {
+    let gos = style::fmt_tick(100.0 * c.gos, 1.0);
+    let est = match c.estimate {
+        Crossing::At { erlangs, .. } => format!("{erlangs:.1} E"),
+        Crossing::AboveSweep { max_offered } => format!("> {max_offered:.1} E"),
+        Crossing::BelowSweep { min_offered } => format!("< {min_offered:.1} E"),
+    };
+    let bound = |b: Option<Crossing>| match b {
+        Some(Crossing::At { erlangs, .. }) => Some(format!("{erlangs:.1}")),
+        Some(Crossing::AboveSweep { max_offered }) => Some(format!(">{max_offered:.1}")),
+        Some(Crossing::BelowSweep { min_offered }) => Some(format!("<{min_offered:.1}")),
+        None => None,
+    };
+    match (bound(c.low), bound(c.high)) {
+        (Some(lo), Some(hi)) if c.estimate.erlangs().is_some() => {
+            format!(" (capacity at {gos}%: {est}, 95% CI {lo}–{hi})")
+        }
+        _ => format!(" (capacity at {gos}%: {est})"),
     }
 }
 
@@ -318,7 +321,7 @@ impl Chart for CapacityChart {
         let label_px = 20.0;
         let plot_h = f64::from(chart.plotting_area().dim_in_pixel().1.max(1));
         for (i, c) in crossings.iter().enumerate() {
-            if let Some(Crossing::At { erlangs, .. }) = c {
+            if let Some(Crossing::At { erlangs, .. }) = c.map(|c| c.estimate).as_ref() {
                 let color = series_color(i);
                 chart
                     .draw_series(DashedLineSeries::new(
