@@ -458,3 +458,41 @@ const PINNED_SVG_HASHES: [(&str, u64); 6] = [
     ("comparison", 0x6451d3853e410689),
     ("vendor_comparison", 0x4e12166313d66319),
 ];
+
+#[test]
+fn degenerate_inputs_render() {
+    // One sweep point, no interval, zero blocking: no band, no crossing, no panic.
+    let mut c = CapacityChart::new("One load point");
+    c.blocking = vec![Series::new("only", [SeriesPoint::new(12.0, 0.0, None)])];
+    c.success = vec![Series::new(
+        "only",
+        [SeriesPoint::new(12.0, 1.0, Some((0.99, 1.0)))],
+    )];
+    check_chart(&c, "edge_capacity");
+    let svg = render_svg(&c).unwrap();
+    assert!(
+        svg.contains("capacity at 1%: &gt; 12.0 E"),
+        "not crossed is said"
+    );
+
+    // A three-value CDF is drawn as exact steps.
+    let mut cdf = CdfChart::new("Three calls");
+    cdf.series = vec![CdfSeries {
+        label: "tiny".into(),
+        points: vec![(120.0, 1.0 / 3.0), (180.0, 2.0 / 3.0), (900.0, 1.0)],
+    }];
+    check_chart(&cdf, "edge_cdf");
+
+    // A 1 × 1 heatmap and a single-metric comparison.
+    let h = HeatmapChart::mos("One cell", vec![80.0], vec![1.0], vec![vec![Some(4.1)]]);
+    check_chart(&h, "edge_heatmap");
+    let mut cmp = ComparisonChart::new("One metric", vec!["A".into(), "B".into()]);
+    cmp.metrics = vec![ComparisonMetric {
+        name: "Call success".into(),
+        unit: "%".into(),
+        values: vec![Some(Estimate::exact(99.0)), None],
+        y_range: None,
+        decimals: 1,
+    }];
+    check_chart(&cmp, "edge_comparison");
+}
