@@ -90,6 +90,21 @@ impl BarChart {
         }
     }
 
+    /// A vendor comparison: one group per vendor model, one bar per scenario or metric
+    /// sharing the unit in `y_label`.
+    pub fn vendor_comparison(
+        title: impl Into<String>,
+        y_label: impl Into<String>,
+        vendors: Vec<String>,
+        series: Vec<BarSeries>,
+    ) -> Self {
+        BarChart {
+            categories: vendors,
+            series,
+            ..BarChart::new(title, "Vendor model", y_label)
+        }
+    }
+
     fn validate(&self) -> Result<(), ReportError> {
         for s in &self.series {
             if s.values.len() != self.categories.len() {
