@@ -343,6 +343,12 @@ impl MediaSender {
         }
     }
 
+    /// The next RTP datagram to send (when the sender is used on its own; a
+    /// [`super::MediaSession`] drains it itself).
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.out.pop_front()
+    }
+
     /// Whether RTP was sent since the last call (for the RTCP sender rule).
     pub(crate) fn take_sent_since_report(&mut self) -> bool {
         std::mem::take(&mut self.sent_since_report)
