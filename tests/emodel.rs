@@ -34,7 +34,12 @@ fn g711_with_plc_at_1pct_random_loss_is_r_89_6_mos_4_33() {
     assert_abs_diff_eq!(r, 89.6, epsilon = 0.05);
     assert_abs_diff_eq!(mos_from_r(r), 4.33, epsilon = 0.005);
     // The full form agrees at zero delay.
-    let full = r_full(&EModelParams { ie, bpl, ppl: 1.0, ..EModelParams::default() });
+    let full = r_full(&EModelParams {
+        ie,
+        bpl,
+        ppl: 1.0,
+        ..EModelParams::default()
+    });
     assert_abs_diff_eq!(full.r, 89.57, epsilon = 0.01);
 }
 
@@ -69,7 +74,12 @@ fn full_form_adds_echo_terms_at_long_delay() {
     // With T = Ta, Tr = 2 Ta and TELR 65 dB, the full form is below the simplified one.
     let d = DirectionInput {
         mouth_to_ear_ms: 200.0,
-        stages: vec![CodecStage { ie: 0.0, bpl: 25.1, ppl: 0.0, burst_r: 1.0 }],
+        stages: vec![CodecStage {
+            ie: 0.0,
+            bpl: 25.1,
+            ppl: 0.0,
+            burst_r: 1.0,
+        }],
     };
     let full = d.evaluate(Variant::Full);
     let simple = d.evaluate(Variant::Simplified);
@@ -90,7 +100,16 @@ fn bursty_loss_lowers_mos_against_random_loss_at_equal_rate() {
         assert!(mos_from_r(bursty) < mos_from_r(random));
     }
     // At 2 %: R 86.20 (random) vs 85.93 (BurstR 2) in the full form.
-    let f = |b| r_full(&EModelParams { ie, bpl, ppl: 2.0, burst_r: b, ..EModelParams::default() }).r;
+    let f = |b| {
+        r_full(&EModelParams {
+            ie,
+            bpl,
+            ppl: 2.0,
+            burst_r: b,
+            ..EModelParams::default()
+        })
+        .r
+    };
     assert_abs_diff_eq!(f(1.0), 86.195, epsilon = 0.01);
     assert_abs_diff_eq!(f(2.0), 85.927, epsilon = 0.01);
 }
@@ -98,7 +117,11 @@ fn bursty_loss_lowers_mos_against_random_loss_at_equal_rate() {
 #[test]
 fn codec_values_and_tandem_additivity() {
     let g729 = Codec::G729a.profile();
-    assert_abs_diff_eq!(r_simplified(0.0, g729.ie, g729.bpl, 0.0, 1.0), 82.2, epsilon = 1e-9);
+    assert_abs_diff_eq!(
+        r_simplified(0.0, g729.ie, g729.bpl, 0.0, 1.0),
+        82.2,
+        epsilon = 1e-9
+    );
     // G.711 without PLC is far less robust: 1 % loss costs 95 / 5.3 = 17.9.
     let nplc = Codec::Pcma.profile().without_plc();
     assert_abs_diff_eq!(ie_eff(nplc.ie, nplc.bpl, 1.0, 1.0), 17.924, epsilon = 1e-3);
@@ -108,13 +131,27 @@ fn codec_values_and_tandem_additivity() {
     let d = DirectionInput {
         mouth_to_ear_ms: 80.0,
         stages: vec![
-            CodecStage { ie: rta.ie, bpl: rta.bpl, ppl: 1.0, burst_r: 1.0 },
-            CodecStage { ie: g711.ie, bpl: g711.bpl, ppl: 1.0, burst_r: 1.0 },
+            CodecStage {
+                ie: rta.ie,
+                bpl: rta.bpl,
+                ppl: 1.0,
+                burst_r: 1.0,
+            },
+            CodecStage {
+                ie: g711.ie,
+                bpl: g711.bpl,
+                ppl: 1.0,
+                burst_r: 1.0,
+            },
         ],
     };
     let want = ie_eff(rta.ie, rta.bpl, 1.0, 1.0) + ie_eff(0.0, 25.1, 1.0, 1.0);
     assert_abs_diff_eq!(d.total_ie_eff(), want, epsilon = 1e-12);
-    assert_abs_diff_eq!(d.evaluate(Variant::Simplified).r, 93.2 - want, epsilon = 1e-9);
+    assert_abs_diff_eq!(
+        d.evaluate(Variant::Simplified).r,
+        93.2 - want,
+        epsilon = 1e-9
+    );
 }
 
 #[test]

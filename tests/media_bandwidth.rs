@@ -64,10 +64,18 @@ fn every_g711_packet_is_200_bytes_at_ip_with_consecutive_headers() {
         )
         .unwrap()
     };
-    let mut pair = Pair::new(mk(0), mk(1), Link::new(5, f.stream("ab", "n")), Link::new(5, f.stream("ba", "n")));
+    let mut pair = Pair::new(
+        mk(0),
+        mk(1),
+        Link::new(5, f.stream("ab", "n")),
+        Link::new(5, f.stream("ba", "n")),
+    );
     pair.run_until(SimTime::from_secs(2));
     let pkts = pair.rtp_from(0);
-    let reprs: Vec<_> = pkts.iter().map(|c| RtpRepr::parse(&c.payload).unwrap()).collect();
+    let reprs: Vec<_> = pkts
+        .iter()
+        .map(|c| RtpRepr::parse(&c.payload).unwrap())
+        .collect();
     for (i, w) in reprs.windows(2).enumerate() {
         assert_eq!(pkts[i].payload.len() + IP_UDP, 200);
         assert_eq!(w[1].sequence_number, w[0].sequence_number.wrapping_add(1));

@@ -54,9 +54,16 @@ fn a_digit_follows_rfc4733_on_the_wire() {
     let ends: Vec<bool> = ev.iter().map(|(_, e)| e.end).collect();
     assert_eq!(ends, [false, false, false, false, true, true, true]);
     assert!(ev[0].0.marker && ev[1..].iter().all(|(r, _)| !r.marker));
-    assert!(ev.iter().all(|(r, e)| r.timestamp == ev[0].0.timestamp && e.event == 7 && e.volume == 10));
+    assert!(
+        ev.iter()
+            .all(|(r, e)| r.timestamp == ev[0].0.timestamp && e.event == 7 && e.volume == 10)
+    );
     // Sequence numbers keep counting through the event and the audio around it.
-    let all: Vec<_> = p.rtp_from(0).iter().map(|c| RtpRepr::parse(&c.payload).unwrap().sequence_number).collect();
+    let all: Vec<_> = p
+        .rtp_from(0)
+        .iter()
+        .map(|c| RtpRepr::parse(&c.payload).unwrap().sequence_number)
+        .collect();
     assert!(all.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
     // The receiver reports one digit, with its duration, not during early media.
     let got = &p.b.observables().dtmf;
@@ -123,7 +130,10 @@ fn no_telephone_event_negotiated_means_no_digits() {
     p.run_until(SimTime::from_secs(1));
     assert!(p.b.observables().dtmf.is_empty());
     assert!(p.a.send_dtmf('x', SimDuration::from_millis(100)).is_err());
-    assert!(p.a.send_dtmf('1', SimDuration::from_secs(9)).is_err(), "> 65535 units");
+    assert!(
+        p.a.send_dtmf('1', SimDuration::from_secs(9)).is_err(),
+        "> 65535 units"
+    );
 }
 
 #[test]

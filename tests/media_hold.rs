@@ -26,7 +26,12 @@ fn pair(rtcp: bool) -> Pair {
         )
         .unwrap()
     };
-    Pair::new(mk(0), mk(1), Link::new(25, f.stream("ab", "n")), Link::new(25, f.stream("ba", "n")))
+    Pair::new(
+        mk(0),
+        mk(1),
+        Link::new(25, f.stream("ab", "n")),
+        Link::new(25, f.stream("ba", "n")),
+    )
 }
 
 fn sent_between(p: &Pair, from: usize, a: u64, b: u64) -> usize {
@@ -44,16 +49,31 @@ fn sendonly_hold_stops_the_held_party_and_resume_restarts_it() {
     p.a.set_direction(SimTime::from_secs(5), Direction::SendOnly);
     p.b.set_direction(SimTime::from_secs(5), Direction::RecvOnly);
     p.run_until(SimTime::from_secs(10));
-    assert_eq!(sent_between(&p, 1, 5000, 10_000), 0, "held party sends nothing");
-    assert_eq!(sent_between(&p, 0, 5000, 10_000), 250, "holder may keep sending");
-    assert!(!p.rtcp_from(1).iter().all(|c| c.at <= SimTime::from_secs(5)), "RTCP goes on");
+    assert_eq!(
+        sent_between(&p, 1, 5000, 10_000),
+        0,
+        "held party sends nothing"
+    );
+    assert_eq!(
+        sent_between(&p, 0, 5000, 10_000),
+        250,
+        "holder may keep sending"
+    );
+    assert!(
+        !p.rtcp_from(1).iter().all(|c| c.at <= SimTime::from_secs(5)),
+        "RTCP goes on"
+    );
     let audio_before = p.a.observables().audio_packets;
     p.a.set_direction(SimTime::from_secs(10), Direction::SendRecv);
     p.b.set_direction(SimTime::from_secs(10), Direction::SendRecv);
     p.run_until(SimTime::from_secs(15));
     assert_eq!(sent_between(&p, 1, 10_000, 15_000), 250, "resumed");
     assert!(p.a.observables().audio_packets > audio_before);
-    let b: Vec<_> = p.rtp_from(1).iter().map(|c| RtpRepr::parse(&c.payload).unwrap()).collect();
+    let b: Vec<_> = p
+        .rtp_from(1)
+        .iter()
+        .map(|c| RtpRepr::parse(&c.payload).unwrap())
+        .collect();
     // Packets 0..249 before hold, 250.. after resume.
     let (last, first) = (&b[249], &b[250]);
     assert_eq!(first.sequence_number, last.sequence_number.wrapping_add(1));
@@ -80,8 +100,15 @@ fn inactive_stops_both_directions_but_not_rtcp() {
     p.run_until(SimTime::from_secs(30));
     assert_eq!(sent_between(&p, 0, 2000, 30_000), 0);
     assert_eq!(sent_between(&p, 1, 2000, 30_000), 0);
-    let rtcp_during = p.rtcp_from(0).iter().filter(|c| c.at > SimTime::from_secs(2)).count();
-    assert!(rtcp_during >= 4, "RTCP continues while inactive ({rtcp_during})");
+    let rtcp_during = p
+        .rtcp_from(0)
+        .iter()
+        .filter(|c| c.at > SimTime::from_secs(2))
+        .count();
+    assert!(
+        rtcp_during >= 4,
+        "RTCP continues while inactive ({rtcp_during})"
+    );
     p.a.set_direction(SimTime::from_secs(30), Direction::SendRecv);
     p.b.set_direction(SimTime::from_secs(30), Direction::SendRecv);
     p.run_until(SimTime::from_secs(31));

@@ -6,9 +6,7 @@ mod media_support;
 
 use media_support::{Link, Loss, Pair};
 use voicetwin::metrics::emodel::{CodecStage, DirectionInput, DirectionQuality, SUMMARY_VARIANT};
-use voicetwin::rtp::{
-    Codec, JitterBufferConfig, MediaConfig, MediaSession, TalkSpurtModel, Voice,
-};
+use voicetwin::rtp::{Codec, JitterBufferConfig, MediaConfig, MediaSession, TalkSpurtModel, Voice};
 use voicetwin::sim::{RngFactory, SimDuration, SimTime};
 
 struct Outcome {
@@ -22,14 +20,33 @@ struct Outcome {
 }
 
 /// A sends G.711 continuously to B for `secs`; B sends nothing (VAD, no CN, silent).
-fn call(seed: u64, secs: u64, loss: Loss, jitter_ms: u64, fifo: bool, jb: JitterBufferConfig) -> Outcome {
+fn call(
+    seed: u64,
+    secs: u64,
+    loss: Loss,
+    jitter_ms: u64,
+    fifo: bool,
+    jb: JitterBufferConfig,
+) -> Outcome {
     let f = RngFactory::new(seed);
     let mut a_cfg = MediaConfig::new(Codec::Pcmu.profile());
     a_cfg.jitter_buffer = jb.clone();
     let mut b_cfg = a_cfg.clone();
     b_cfg.vad = true;
-    let a = MediaSession::new(a_cfg, TalkSpurtModel::constant(Voice::Talking), f.indexed_stream("c", "m", 0), SimTime::ZERO).unwrap();
-    let mut b = MediaSession::new(b_cfg, TalkSpurtModel::constant(Voice::Silent), f.indexed_stream("c", "m", 1), SimTime::ZERO).unwrap();
+    let a = MediaSession::new(
+        a_cfg,
+        TalkSpurtModel::constant(Voice::Talking),
+        f.indexed_stream("c", "m", 0),
+        SimTime::ZERO,
+    )
+    .unwrap();
+    let mut b = MediaSession::new(
+        b_cfg,
+        TalkSpurtModel::constant(Voice::Silent),
+        f.indexed_stream("c", "m", 1),
+        SimTime::ZERO,
+    )
+    .unwrap();
     // The simulator knows A's media clock: B can measure one-way delay without RTCP.
     b.set_remote_clock(a.clock());
     let mut ab = Link::new(40, f.stream("ab", "net"));
@@ -46,7 +63,12 @@ fn call(seed: u64, secs: u64, loss: Loss, jitter_ms: u64, fifo: bool, jb: Jitter
     let codec = Codec::Pcmu.profile();
     let input = DirectionInput {
         mouth_to_ear_ms: m2e.as_millis_f64(),
-        stages: vec![CodecStage { ie: codec.ie, bpl: codec.bpl, ppl: runs.ppl_percent(), burst_r: runs.burst_ratio() }],
+        stages: vec![CodecStage {
+            ie: codec.ie,
+            bpl: codec.bpl,
+            ppl: runs.ppl_percent(),
+            burst_r: runs.burst_ratio(),
+        }],
     };
     Outcome {
         loss_ratio: st.loss_ratio(),
@@ -72,7 +94,11 @@ fn random_loss_shows_in_stats_and_lowers_mos() {
         let o = call(100 + i as u64, 300, Loss::Random(p), 0, true, fixed(40));
         // Binomial: sd = sqrt(p (1 - p) / n); allow 4 sd (and a floor for p = 0).
         let tol = 4.0 * (p * (1.0 - p) / n).sqrt() + 1e-9;
-        assert!((o.loss_ratio - p).abs() <= tol, "p {p}: loss {}", o.loss_ratio);
+        assert!(
+            (o.loss_ratio - p).abs() <= tol,
+            "p {p}: loss {}",
+            o.loss_ratio
+        );
         // No jitter: nothing is late, and the listener's loss is the network's.
         assert_eq!(o.late, 0);
         assert!((o.ppl / 100.0 - p).abs() <= tol, "p {p}: ppl {}", o.ppl);
@@ -103,9 +129,18 @@ fn bursty_loss_enters_through_burst_r_and_costs_more_than_random_loss() {
     assert!((bursty.ppl - 2.0).abs() < 0.85, "bursty ppl {}", bursty.ppl);
     // BurstR = mean burst (1 - pi) = 4 * 0.98 = 3.92; ~150 geometric runs (sd 3.5) give a
     // mean run sd of 0.28: allow about 4 sd.
-    assert!((bursty.burst_r - 3.92).abs() < 1.2, "BurstR {}", bursty.burst_r);
+    assert!(
+        (bursty.burst_r - 3.92).abs() < 1.2,
+        "BurstR {}",
+        bursty.burst_r
+    );
     assert!((random.burst_r - 1.0).abs() < 0.1);
-    assert!(bursty.quality.mos < random.quality.mos, "{} vs {}", bursty.quality.mos, random.quality.mos);
+    assert!(
+        bursty.quality.mos < random.quality.mos,
+        "{} vs {}",
+        bursty.quality.mos,
+        random.quality.mos
+    );
 }
 
 #[test]
@@ -124,10 +159,26 @@ fn jitter_shows_in_the_rfc3550_estimate_and_costs_late_loss_or_delay() {
     assert!(calm.jitter_ms < 0.01 && calm.late == 0);
     // A 20 ms fixed buffer against up to 60 ms of jitter loses many packets late.
     let small = call(301, 120, Loss::None, 60, false, fixed(20));
-    assert!(small.late > 100 && small.ppl > 1.0, "late {} ppl {}", small.late, small.ppl);
+    assert!(
+        small.late > 100 && small.ppl > 1.0,
+        "late {} ppl {}",
+        small.late,
+        small.ppl
+    );
     // The adaptive buffer trades that loss for delay.
-    let adaptive = call(302, 120, Loss::None, 60, false, JitterBufferConfig::default());
-    assert!(adaptive.ppl < small.ppl / 2.0, "adaptive ppl {}", adaptive.ppl);
+    let adaptive = call(
+        302,
+        120,
+        Loss::None,
+        60,
+        false,
+        JitterBufferConfig::default(),
+    );
+    assert!(
+        adaptive.ppl < small.ppl / 2.0,
+        "adaptive ppl {}",
+        adaptive.ppl
+    );
     assert!(adaptive.m2e_ms > small.m2e_ms);
     assert!(calm.quality.mos > small.quality.mos);
     assert!(calm.quality.mos > adaptive.quality.mos);

@@ -52,7 +52,10 @@ fn enabled_rtcp_reports_loss_jitter_and_rtt() {
         assert!(rc.packets.iter().any(|p| matches!(p, RtcpPacket::SourceDescription { chunks } if chunks[0].1.as_deref() == Some("alice@lync.example"))));
     }
     // A's monitoring report: B's view of A's stream.
-    let r = p.a.remote_reception().expect("RTCP enabled: the peer reports").clone();
+    let r =
+        p.a.remote_reception()
+            .expect("RTCP enabled: the peer reports")
+            .clone();
     let local = p.b.reception_stats().unwrap();
     // B's report is at most one interval old, so its cumulative loss is a little behind.
     assert!(r.cumulative_lost > 0 && i64::from(r.cumulative_lost) <= local.cumulative_lost);
@@ -62,10 +65,19 @@ fn enabled_rtcp_reports_loss_jitter_and_rtt() {
     let ratio = f64::from(r.cumulative_lost) / local.expected as f64;
     assert!((ratio - 0.02).abs() < 0.0075, "loss ratio {ratio}");
     // Uniform [0, 10] ms extra delay (in FIFO order) gives a few ms of RFC 3550 jitter.
-    assert!(r.jitter_ms > 0.5 && r.jitter_ms < 10.0, "jitter {}", r.jitter_ms);
+    assert!(
+        r.jitter_ms > 0.5 && r.jitter_ms < 10.0,
+        "jitter {}",
+        r.jitter_ms
+    );
     // RTT = 2 x 40 ms plus the queueing jitter of the one-way link with jitter.
-    let rtt = r.round_trip.expect("A sent SRs, so B's reports carry LSR/DLSR");
-    assert!(rtt >= SimDuration::from_millis(80) && rtt <= SimDuration::from_millis(91), "{rtt}");
+    let rtt = r
+        .round_trip
+        .expect("A sent SRs, so B's reports carry LSR/DLSR");
+    assert!(
+        rtt >= SimDuration::from_millis(80) && rtt <= SimDuration::from_millis(91),
+        "{rtt}"
+    );
     // The RTCP-learnt media clock gives B a network delay for its M2E.
     let d = p.a.delay();
     assert!(d.network.is_some());
@@ -103,7 +115,10 @@ fn disabled_rtcp_sends_nothing_and_the_monitoring_report_lacks_loss_and_jitter()
     p.ab.loss = Loss::Random(0.05);
     p.run_until(SimTime::from_secs(60));
     assert!(p.rtcp_from(0).is_empty(), "RTCP disabled: nothing sent");
-    assert!(!p.rtcp_from(1).is_empty(), "the other side still sends its own");
+    assert!(
+        !p.rtcp_from(1).is_empty(),
+        "the other side still sends its own"
+    );
     assert!(!p.a.rtcp_enabled());
     // A cannot learn how B receives it...
     assert_eq!(p.a.remote_reception(), None);
@@ -121,8 +136,14 @@ fn bye_on_close() {
     p.a.close(SimTime::from_secs(10), Some("hangup"));
     let pkt = p.a.poll_transmit().expect("BYE goes out at once");
     let rc = RtcpCompound::parse(&pkt.payload).unwrap();
-    assert!(matches!(rc.packets.last(), Some(RtcpPacket::Goodbye { reason: Some(r), .. }) if r == "hangup"));
-    p.b.handle_datagram(SimTime::from_secs(10), voicetwin::rtp::Channel::Rtcp, &pkt.payload);
+    assert!(
+        matches!(rc.packets.last(), Some(RtcpPacket::Goodbye { reason: Some(r), .. }) if r == "hangup")
+    );
+    p.b.handle_datagram(
+        SimTime::from_secs(10),
+        voicetwin::rtp::Channel::Rtcp,
+        &pkt.payload,
+    );
     let events: Vec<_> = std::iter::from_fn(|| p.b.poll_event()).collect();
     assert!(events.contains(&SessionEvent::RemoteBye));
     assert_eq!(p.a.poll_timeout(), None, "nothing more to send");

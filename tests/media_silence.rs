@@ -6,9 +6,7 @@ mod media_support;
 
 use media_support::{Link, Pair};
 use voicetwin::rtp::wire::RtpRepr;
-use voicetwin::rtp::{
-    Codec, MediaConfig, MediaSession, SessionEvent, TalkSpurtModel, Voice,
-};
+use voicetwin::rtp::{Codec, MediaConfig, MediaSession, SessionEvent, TalkSpurtModel, Voice};
 use voicetwin::sim::{RngFactory, SimDuration, SimTime};
 
 fn ms(v: u64) -> SimDuration {
@@ -32,7 +30,12 @@ fn run(a_cfg: MediaConfig, b_cfg: MediaConfig, secs: u64) -> Pair {
         SimTime::ZERO,
     )
     .unwrap();
-    let mut p = Pair::new(a, b, Link::new(30, f.stream("ab", "n")), Link::new(30, f.stream("ba", "n")));
+    let mut p = Pair::new(
+        a,
+        b,
+        Link::new(30, f.stream("ab", "n")),
+        Link::new(30, f.stream("ba", "n")),
+    );
     p.run_until(SimTime::from_secs(secs));
     p
 }
@@ -80,7 +83,11 @@ fn cn_negotiated_on_both_sides_is_sent_and_played() {
     assert_eq!(markers, 5);
     // A CN packet's timestamp follows the sampling clock: the first CN after a 1 s spurt
     // is 50 frames (8000 units) after the spurt's first packet.
-    let reprs: Vec<_> = p.rtp_from(0).iter().map(|c| RtpRepr::parse(&c.payload).unwrap().timestamp).collect();
+    let reprs: Vec<_> = p
+        .rtp_from(0)
+        .iter()
+        .map(|c| RtpRepr::parse(&c.payload).unwrap().timestamp)
+        .collect();
     assert_eq!(reprs[50].wrapping_sub(reprs[0]), 8000);
 }
 
@@ -89,7 +96,11 @@ fn cn_on_one_side_only_means_no_cn_and_silence_is_not_comfort_noise() {
     // A wants CN but B did not offer it: the negotiated flag is false on both sides.
     let p = run(cfg(true, false, true), cfg(true, false, true), 20);
     assert_eq!(count_pt(&p, 0, 13), 0);
-    assert_eq!(count_pt(&p, 0, 0), 250, "VAD without CN: nothing during silence");
+    assert_eq!(
+        count_pt(&p, 0, 0),
+        250,
+        "VAD without CN: nothing during silence"
+    );
     assert!(!p.b.observables().comfort_noise_played);
     // B never talks and sends nothing at all: A hears nothing and plays silence, not CN.
     assert_eq!(p.rtp_from(1).len(), 0);
@@ -102,7 +113,11 @@ fn vad_without_cn_may_keep_sending() {
     let p = run(cfg(true, false, false), cfg(false, false, false), 10);
     assert_eq!(count_pt(&p, 0, 13), 0);
     assert_eq!(count_pt(&p, 0, 0), 500);
-    assert_eq!(count_pt(&p, 1, 0), 500, "no VAD: continuous audio even when silent");
+    assert_eq!(
+        count_pt(&p, 1, 0),
+        500,
+        "no VAD: continuous audio even when silent"
+    );
     assert!(!p.b.observables().comfort_noise_played);
 }
 
@@ -131,13 +146,21 @@ fn p59_talk_spurts_cut_packets_to_the_activity_factor() {
         let mk = |party| {
             MediaSession::new(
                 c.clone(),
-                TalkSpurtModel::p59(f.indexed_stream("call", "talkspurt", call * 2 + party), SimTime::ZERO),
+                TalkSpurtModel::p59(
+                    f.indexed_stream("call", "talkspurt", call * 2 + party),
+                    SimTime::ZERO,
+                ),
                 f.indexed_stream("call", "media", call * 2 + party),
                 SimTime::ZERO,
             )
             .unwrap()
         };
-        let mut p = Pair::new(mk(0), mk(1), Link::new(10, f.stream("ab", "n")), Link::new(10, f.stream("ba", "n")));
+        let mut p = Pair::new(
+            mk(0),
+            mk(1),
+            Link::new(10, f.stream("ab", "n")),
+            Link::new(10, f.stream("ba", "n")),
+        );
         p.keep_capture = false;
         p.run_until(SimTime::from_secs(120));
         total += p.a.sender_stats().audio_packets + p.b.sender_stats().audio_packets;

@@ -11,26 +11,50 @@ fn payload_type() -> impl Strategy<Value = u8> {
 }
 
 fn report_block() -> impl Strategy<Value = ReportBlock> {
-    (any::<u32>(), any::<u8>(), -0x80_0000i32..=0x7f_ffff, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>())
-        .prop_map(|(ssrc, fraction_lost, cumulative_lost, ext, jitter, lsr, dlsr)| ReportBlock {
-            ssrc,
-            fraction_lost,
-            cumulative_lost,
-            extended_highest_seq: ext,
-            jitter,
-            lsr,
-            dlsr,
-        })
+    (
+        any::<u32>(),
+        any::<u8>(),
+        -0x80_0000i32..=0x7f_ffff,
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+    )
+        .prop_map(
+            |(ssrc, fraction_lost, cumulative_lost, ext, jitter, lsr, dlsr)| ReportBlock {
+                ssrc,
+                fraction_lost,
+                cumulative_lost,
+                extended_highest_seq: ext,
+                jitter,
+                lsr,
+                dlsr,
+            },
+        )
 }
 
 fn report() -> impl Strategy<Value = RtcpPacket> {
     prop_oneof![
-        (any::<u32>(), any::<u64>(), any::<u32>(), any::<u32>(), any::<u32>(), prop::collection::vec(report_block(), 0..4))
-            .prop_map(|(ssrc, ntp, rtp, pc, oc, reports)| RtcpPacket::SenderReport {
-                ssrc,
-                info: SenderInfo { ntp_timestamp: ntp, rtp_timestamp: rtp, packet_count: pc, octet_count: oc },
-                reports,
-            }),
+        (
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            prop::collection::vec(report_block(), 0..4)
+        )
+            .prop_map(
+                |(ssrc, ntp, rtp, pc, oc, reports)| RtcpPacket::SenderReport {
+                    ssrc,
+                    info: SenderInfo {
+                        ntp_timestamp: ntp,
+                        rtp_timestamp: rtp,
+                        packet_count: pc,
+                        octet_count: oc
+                    },
+                    reports,
+                }
+            ),
         (any::<u32>(), prop::collection::vec(report_block(), 0..4))
             .prop_map(|(ssrc, reports)| RtcpPacket::ReceiverReport { ssrc, reports }),
     ]
@@ -38,9 +62,15 @@ fn report() -> impl Strategy<Value = RtcpPacket> {
 
 fn other() -> impl Strategy<Value = RtcpPacket> {
     prop_oneof![
-        prop::collection::vec((any::<u32>(), proptest::option::of("[a-z0-9@.]{1,40}")), 1..3)
-            .prop_map(|chunks| RtcpPacket::SourceDescription { chunks }),
-        (prop::collection::vec(any::<u32>(), 1..4), proptest::option::of("[a-zA-Z ]{1,60}"))
+        prop::collection::vec(
+            (any::<u32>(), proptest::option::of("[a-z0-9@.]{1,40}")),
+            1..3
+        )
+        .prop_map(|chunks| RtcpPacket::SourceDescription { chunks }),
+        (
+            prop::collection::vec(any::<u32>(), 1..4),
+            proptest::option::of("[a-zA-Z ]{1,60}")
+        )
             .prop_map(|(ssrcs, reason)| RtcpPacket::Goodbye { ssrcs, reason }),
         report(),
     ]
@@ -127,12 +157,43 @@ proptest! {
 
 #[test]
 fn emit_rejects_invalid_reprs() {
-    let r = RtpRepr { marker: false, payload_type: 200, sequence_number: 0, timestamp: 0, ssrc: 0, csrcs: vec![], payload: &[] };
+    let r = RtpRepr {
+        marker: false,
+        payload_type: 200,
+        sequence_number: 0,
+        timestamp: 0,
+        ssrc: 0,
+        csrcs: vec![],
+        payload: &[],
+    };
     assert!(r.to_vec().is_err());
-    let r = RtpRepr { payload_type: 72, ..r };
+    let r = RtpRepr {
+        payload_type: 72,
+        ..r
+    };
     assert!(r.to_vec().is_err());
-    let r = RtpRepr { payload_type: 0, csrcs: vec![0; 16], ..r };
+    let r = RtpRepr {
+        payload_type: 0,
+        csrcs: vec![0; 16],
+        ..r
+    };
     assert!(r.to_vec().is_err());
-    assert!(TelephoneEvent { event: 1, end: false, volume: 64, duration: 0 }.emit().is_err());
-    assert!(ComfortNoise { level_dbov: 128, reflection: vec![] }.emit(&mut vec![]).is_err());
+    assert!(
+        TelephoneEvent {
+            event: 1,
+            end: false,
+            volume: 64,
+            duration: 0
+        }
+        .emit()
+        .is_err()
+    );
+    assert!(
+        ComfortNoise {
+            level_dbov: 128,
+            reflection: vec![]
+        }
+        .emit(&mut vec![])
+        .is_err()
+    );
 }

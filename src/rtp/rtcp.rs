@@ -77,6 +77,8 @@ fn ntp_middle(ntp: u64) -> u32 {
 
 /// RFC 3550 A.7 `rtcp_interval`: the deterministic interval, randomised over
 /// [0.5, 1.5] and divided by e − 3/2 to compensate for timer reconsideration.
+// The arguments are those of the RFC's reference function, kept for side-by-side reading.
+#[allow(clippy::too_many_arguments)]
 pub fn rtcp_interval(
     members: u32,
     senders: u32,

@@ -135,7 +135,7 @@ impl MediaSession {
         })?;
         let rtcp = match cfg.rtcp {
             Some(rc) => {
-                if !(rc.session_bandwidth_bps > 0.0) {
+                if !rc.session_bandwidth_bps.is_finite() || rc.session_bandwidth_bps <= 0.0 {
                     return Err(Error::Config {
                         field: "rtcp.session_bandwidth_bps",
                         msg: "must be positive".into(),

@@ -47,7 +47,7 @@ impl TalkSpurtParams {
 enum Kind {
     /// Exponential on/off durations from a random stream.
     Random {
-        rng: SimRng,
+        rng: Box<SimRng>,
         params: TalkSpurtParams,
     },
     /// A fixed cycle (tests, scripted scenarios): talk `on`, then pause `off`, repeated.
@@ -81,7 +81,10 @@ impl TalkSpurtModel {
             Voice::Silent
         };
         let mut m = TalkSpurtModel {
-            kind: Kind::Random { rng, params },
+            kind: Kind::Random {
+                rng: Box::new(rng),
+                params,
+            },
             state,
             until: start,
         };

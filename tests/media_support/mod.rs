@@ -17,7 +17,10 @@ pub enum Loss {
     Random(f64),
     /// Gilbert–Elliott with a lossless good state and a lossy bad state (loss 1 in bad):
     /// P(good→bad) = p, P(bad→good) = r. Stationary loss p / (p + r), mean burst 1 / r.
-    Gilbert { p: f64, r: f64 },
+    Gilbert {
+        p: f64,
+        r: f64,
+    },
 }
 
 /// A one-way link.
@@ -92,6 +95,9 @@ pub struct Captured {
     pub delivered: bool,
 }
 
+/// A datagram in flight: (arrival, tie-break order, destination, 1 if RTCP, bytes).
+type InFlight = Reverse<(SimTime, u64, usize, u8, Vec<u8>)>;
+
 /// Two sessions and two links.
 pub struct Pair {
     pub a: MediaSession,
@@ -99,7 +105,7 @@ pub struct Pair {
     pub ab: Link,
     pub ba: Link,
     pub now: SimTime,
-    in_flight: BinaryHeap<Reverse<(SimTime, u64, usize, u8, Vec<u8>)>>,
+    in_flight: BinaryHeap<InFlight>,
     order: u64,
     pub capture: Vec<Captured>,
     pub keep_capture: bool,
@@ -127,7 +133,11 @@ impl Pair {
     fn drain(&mut self, from: usize) {
         while let Some(Transmit { channel, payload }) = self.session(from).poll_transmit() {
             let now = self.now;
-            let link = if from == 0 { &mut self.ab } else { &mut self.ba };
+            let link = if from == 0 {
+                &mut self.ab
+            } else {
+                &mut self.ba
+            };
             let at = link.carry(now);
             if self.keep_capture {
                 self.capture.push(Captured {
@@ -141,7 +151,8 @@ impl Pair {
             if let Some(at) = at {
                 self.order += 1;
                 let ch = u8::from(channel == Channel::Rtcp);
-                self.in_flight.push(Reverse((at, self.order, 1 - from, ch, payload)));
+                self.in_flight
+                    .push(Reverse((at, self.order, 1 - from, ch, payload)));
             }
         }
     }
