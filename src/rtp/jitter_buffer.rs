@@ -140,6 +140,8 @@ pub(crate) struct JitterBuffer {
     ext_origin: Option<(i64, u16)>,
     next_final: i64,
     ring: Vec<Slot>,
+    /// Playout time (ns) of played slots, parallel to `ring`.
+    ring_playout: Vec<i64>,
     last_final_playout: Option<i64>,
     pub(crate) runs: LossRunStats,
     pub(crate) wait_sum_ns: f64,
@@ -162,6 +164,7 @@ impl JitterBuffer {
             ext_origin: None,
             next_final: 0,
             ring: vec![Slot::Empty; WINDOW],
+            ring_playout: vec![0; WINDOW],
             last_final_playout: None,
             runs: LossRunStats::default(),
             wait_sum_ns: 0.0,
@@ -184,7 +187,11 @@ impl JitterBuffer {
     }
 
     fn ts_time_ns(&self, ts_unwrapped: i64) -> i64 {
-        (i128::from(ts_unwrapped) * 1_000_000_000 / i128::from(self.clock_rate)) as i64
+        match ts_unwrapped.checked_mul(1_000_000_000) {
+            Some(v) => v / i64::from(self.clock_rate),
+            // Past ~13 days of timestamps at 8 kHz: widen.
+            None => (i128::from(ts_unwrapped) * 1_000_000_000 / i128::from(self.clock_rate)) as i64,
+        }
     }
 
     fn ext_seq(&mut self, seq: u16) -> i64 {
@@ -256,8 +263,12 @@ impl JitterBuffer {
             Fate::Overflow => Slot::Overflow,
             Fate::Stale => Slot::Empty,
         };
+        let i = (ext as usize) % WINDOW;
+        if let Fate::Played { at, .. } = fate {
+            self.ring_playout[i] = ns(at);
+        }
         if kind == SlotKind::Media && fate != Fate::Stale {
-            let cur = &mut self.ring[(ext as usize) % WINDOW];
+            let cur = &mut self.ring[i];
             // A duplicate never undoes a played slot.
             if *cur != Slot::Played {
                 *cur = slot;
@@ -386,7 +397,11 @@ impl JitterBuffer {
             }
             Slot::Empty => self.runs.record(true),
         }
-        if let Some(p) = self.estimated_playout(self.next_final) {
+        let playout = match slot {
+            Slot::Played => Some(self.ring_playout[i]),
+            _ => self.estimated_playout(self.next_final),
+        };
+        if let Some(p) = playout {
             self.last_final_playout = Some(p);
         }
         self.next_final += 1;

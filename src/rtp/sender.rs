@@ -192,6 +192,8 @@ pub struct MediaSender {
     stats: SenderStats,
     pub(crate) out: VecDeque<Vec<u8>>,
     sent_since_report: bool,
+    /// (start of the next frame, its timestamp) on the current frame grid.
+    grid_ts: Option<(SimTime, u32)>,
 }
 
 impl MediaSender {
@@ -255,6 +257,7 @@ impl MediaSender {
             stats: SenderStats::default(),
             out: VecDeque::new(),
             sent_since_report: false,
+            grid_ts: None,
             cfg,
         })
     }
@@ -356,7 +359,13 @@ impl MediaSender {
 
     fn tick(&mut self, t: SimTime) {
         let frame_start = t - self.ptime;
-        let ts = self.clock.timestamp_at(frame_start);
+        // On a regular frame grid the timestamp advances by one packet's worth of samples;
+        // after a restart (resume) it is recomputed from the clock.
+        let ts = match self.grid_ts {
+            Some((at, ts)) if at == frame_start => ts,
+            _ => self.clock.timestamp_at(frame_start),
+        };
+        self.grid_ts = Some((t, ts.wrapping_add(self.samples_per_packet)));
         let voice = self.talk.voice_at(frame_start);
         if self.dtmf_active.is_none() {
             if let Some((digit, total)) = self.dtmf_queue.pop_front() {

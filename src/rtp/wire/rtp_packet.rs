@@ -50,7 +50,11 @@ impl<'a> RtpRepr<'a> {
             sequence_number: p.sequence_number(),
             timestamp: p.timestamp(),
             ssrc: p.ssrc(),
-            csrcs: p.csrc().collect(),
+            csrcs: if p.n_csrcs() == 0 {
+                Vec::new()
+            } else {
+                p.csrc().collect()
+            },
             payload,
         })
     }
