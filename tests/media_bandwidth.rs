@@ -98,3 +98,34 @@ fn g729_and_rtaudio_rates() {
     assert_eq!(n, 3000);
     assert_eq!(ip, 70.0 * 8.0 * 50.0);
 }
+
+#[test]
+fn same_seed_same_bytes_other_seed_differs() {
+    let capture = |seed| {
+        let f = RngFactory::new(seed);
+        let mut cfg = MediaConfig::new(Codec::Pcmu.profile());
+        cfg.vad = true;
+        cfg.comfort_noise = true;
+        cfg.rtcp = Some(voicetwin::rtp::RtcpConfig::new("a@b", 80_000.0));
+        let mk = |i| {
+            MediaSession::new(
+                cfg.clone(),
+                TalkSpurtModel::p59(f.indexed_stream("call", "talkspurt", i), SimTime::ZERO),
+                f.indexed_stream("call", "media", i),
+                SimTime::ZERO,
+            )
+            .unwrap()
+        };
+        let mut ab = Link::new(20, f.stream("ab", "n"));
+        ab.loss = media_support::Loss::Random(0.01);
+        ab.jitter = voicetwin::sim::SimDuration::from_millis(15);
+        let mut pair = Pair::new(mk(0), mk(1), ab, Link::new(20, f.stream("ba", "n")));
+        pair.run_until(SimTime::from_secs(30));
+        pair.capture
+            .iter()
+            .map(|c| (c.at, c.from, c.payload.clone(), c.delivered))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(capture(77), capture(77));
+    assert_ne!(capture(77), capture(78));
+}
