@@ -49,7 +49,7 @@ fn enabled_rtcp_reports_loss_jitter_and_rtt() {
     for c in &from_b {
         let rc = RtcpCompound::parse(&c.payload).unwrap();
         assert!(matches!(rc.packets[0], RtcpPacket::SenderReport { .. }));
-        assert!(rc.packets.iter().any(|p| matches!(p, RtcpPacket::SourceDescription { chunks } if chunks[0].1.as_deref() == Some("alice@lync.example"))));
+        assert!(rc.packets.iter().any(|p| matches!(p, RtcpPacket::SourceDescription { chunks } if chunks[0].1 == "alice@lync.example")));
     }
     // A's monitoring report: B's view of A's stream.
     let r =

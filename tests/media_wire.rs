@@ -62,11 +62,8 @@ fn report() -> impl Strategy<Value = RtcpPacket> {
 
 fn other() -> impl Strategy<Value = RtcpPacket> {
     prop_oneof![
-        prop::collection::vec(
-            (any::<u32>(), proptest::option::of("[a-z0-9@.]{1,40}")),
-            1..3
-        )
-        .prop_map(|chunks| RtcpPacket::SourceDescription { chunks }),
+        prop::collection::vec((any::<u32>(), "[a-z0-9@.]{0,40}"), 1..3)
+            .prop_map(|chunks| RtcpPacket::SourceDescription { chunks }),
         (
             prop::collection::vec(any::<u32>(), 1..4),
             proptest::option::of("[a-zA-Z ]{1,60}")

@@ -319,7 +319,7 @@ impl RtcpAgent {
         let mut packets = vec![
             first,
             RtcpPacket::SourceDescription {
-                chunks: vec![(self.ssrc, Some(self.cfg.cname.clone()))],
+                chunks: vec![(self.ssrc, self.cfg.cname.clone())],
             },
         ];
         if let Some(reason) = bye {

@@ -53,8 +53,9 @@ pub enum RtcpPacket {
         ssrc: u32,
         reports: Vec<ReportBlock>,
     },
-    /// SDES with one CNAME per chunk (other items are skipped on parse).
-    SourceDescription { chunks: Vec<(u32, Option<String>)> },
+    /// SDES: the CNAME of each chunk (RFC 3550 §6.5.1 makes CNAME mandatory). Other items,
+    /// and chunks without a CNAME, are skipped on parse.
+    SourceDescription { chunks: Vec<(u32, String)> },
     Goodbye {
         ssrcs: Vec<u32>,
         reason: Option<String>,
@@ -111,54 +112,82 @@ impl RtcpCompound {
     /// add up to the datagram, padding only in the last packet, and a first packet that is
     /// an SR or RR.
     pub fn parse(data: &[u8]) -> Result<Self, Error> {
-        // `Compound::parse` checks only the first packet's version; check every header.
+        if data.is_empty() {
+            return Err(Error::Truncated {
+                what: "RTCP compound",
+                needed: 4,
+                got: 0,
+            });
+        }
+        // Split the compound ourselves (A.2 checks on every header), then parse each packet.
+        let mut packets = Vec::new();
         let mut off = 0;
-        while off + 4 <= data.len() {
-            if data[off] >> 6 != 2 {
+        while off < data.len() {
+            let Some(hdr) = data.get(off..off + 4) else {
+                return Err(Error::Truncated {
+                    what: "RTCP header",
+                    needed: off + 4,
+                    got: data.len(),
+                });
+            };
+            if hdr[0] >> 6 != 2 {
                 return Err(Error::InvalidField {
                     what: "RTCP header",
                     field: "version",
-                    value: u64::from(data[off] >> 6),
+                    value: u64::from(hdr[0] >> 6),
                 });
             }
-            off += (usize::from(u16::from_be_bytes([data[off + 2], data[off + 3]])) + 1) * 4;
-        }
-        let compound = Compound::parse(data).map_err(rtcp_err)?;
-        let mut packets = Vec::new();
-        for p in compound {
-            let p = p.map_err(rtcp_err)?;
-            packets.push(match p {
-                Packet::Sr(sr) => RtcpPacket::SenderReport {
-                    ssrc: sr.ssrc(),
-                    info: SenderInfo {
-                        ntp_timestamp: sr.ntp_timestamp(),
-                        rtp_timestamp: sr.rtp_timestamp(),
-                        packet_count: sr.packet_count(),
-                        octet_count: sr.octet_count(),
+            let len = (usize::from(u16::from_be_bytes([hdr[2], hdr[3]])) + 1) * 4;
+            let Some(pkt) = data.get(off..off + len) else {
+                return Err(Error::Truncated {
+                    what: "RTCP packet",
+                    needed: off + len,
+                    got: data.len(),
+                });
+            };
+            off += len;
+            if hdr[0] & 0x20 != 0 && off < data.len() {
+                return Err(Error::Rtcp(
+                    "padding is only allowed in the last packet of a compound".into(),
+                ));
+            }
+            packets.push(if hdr[1] == 202 {
+                // `rtcp-types` 0.3 skips every zero byte after a chunk's items, eating the
+                // leading zero bytes of the next chunk's SSRC; parse SDES ourselves.
+                RtcpPacket::SourceDescription {
+                    chunks: parse_sdes(pkt)?,
+                }
+            } else {
+                match Packet::parse(pkt).map_err(rtcp_err)? {
+                    Packet::Sr(sr) => RtcpPacket::SenderReport {
+                        ssrc: sr.ssrc(),
+                        info: SenderInfo {
+                            ntp_timestamp: sr.ntp_timestamp(),
+                            rtp_timestamp: sr.rtp_timestamp(),
+                            packet_count: sr.packet_count(),
+                            octet_count: sr.octet_count(),
+                        },
+                        reports: blocks(sr.report_blocks()),
                     },
-                    reports: blocks(sr.report_blocks()),
-                },
-                Packet::Rr(rr) => RtcpPacket::ReceiverReport {
-                    ssrc: rr.ssrc(),
-                    reports: blocks(rr.report_blocks()),
-                },
-                Packet::Sdes(sdes) => RtcpPacket::SourceDescription {
-                    chunks: sdes_chunks(&sdes)?,
-                },
-                Packet::Bye(bye) => RtcpPacket::Goodbye {
-                    ssrcs: bye.ssrcs().collect(),
-                    reason: match bye.reason() {
-                        None | Some([]) => None,
-                        Some(r) => Some(
-                            std::str::from_utf8(r)
-                                .map_err(|_| Error::Rtcp("BYE reason is not UTF-8".into()))?
-                                .to_owned(),
-                        ),
+                    Packet::Rr(rr) => RtcpPacket::ReceiverReport {
+                        ssrc: rr.ssrc(),
+                        reports: blocks(rr.report_blocks()),
                     },
-                },
-                other => RtcpPacket::Other {
-                    packet_type: other.type_(),
-                },
+                    Packet::Bye(bye) => RtcpPacket::Goodbye {
+                        ssrcs: bye.ssrcs().collect(),
+                        reason: match bye.reason() {
+                            None | Some([]) => None,
+                            Some(r) => Some(
+                                std::str::from_utf8(r)
+                                    .map_err(|_| Error::Rtcp("BYE reason is not UTF-8".into()))?
+                                    .to_owned(),
+                            ),
+                        },
+                    },
+                    other => RtcpPacket::Other {
+                        packet_type: other.type_(),
+                    },
+                }
             });
         }
         match packets.first() {
@@ -206,10 +235,10 @@ impl RtcpCompound {
                 RtcpPacket::SourceDescription { chunks } => {
                     let mut b = Sdes::builder();
                     for (ssrc, cname) in chunks {
-                        let mut ch = SdesChunk::builder(*ssrc);
-                        if let Some(name) = cname {
-                            ch = ch.add_item(SdesItem::builder(SdesItem::CNAME, name.as_str()));
-                        }
+                        // Every chunk carries an item: `rtcp-types` writes an item-less chunk
+                        // without its null terminator, which no parser accepts.
+                        let ch = SdesChunk::builder(*ssrc)
+                            .add_item(SdesItem::builder(SdesItem::CNAME, cname.as_str()));
                         b = b.add_chunk(ch);
                     }
                     c = c.add_packet(b);
@@ -247,20 +276,66 @@ impl RtcpCompound {
     }
 }
 
-fn sdes_chunks(sdes: &Sdes<'_>) -> Result<Vec<(u32, Option<String>)>, Error> {
+/// Parses an SDES packet (RFC 3550 §6.5): `SC` chunks, each an SSRC, items (type, length,
+/// value) ended by a null octet, and zero padding to the next 32-bit boundary. Keeps the
+/// CNAME of each chunk that has one.
+fn parse_sdes(pkt: &[u8]) -> Result<Vec<(u32, String)>, Error> {
+    let trunc = |needed: usize| Error::Truncated {
+        what: "SDES packet",
+        needed,
+        got: pkt.len(),
+    };
+    let mut end = pkt.len();
+    if pkt[0] & 0x20 != 0 {
+        let pad = usize::from(pkt[pkt.len() - 1]);
+        if pad == 0 || pad + 4 > pkt.len() {
+            return Err(Error::InvalidField {
+                what: "SDES packet",
+                field: "padding",
+                value: pad as u64,
+            });
+        }
+        end -= pad;
+    }
+    let count = usize::from(pkt[0] & 0x1f);
     let mut out = Vec::new();
-    for chunk in sdes.chunks() {
+    let mut off = 4;
+    for _ in 0..count {
+        let ssrc = pkt.get(off..off + 4).ok_or(trunc(off + 4))?;
+        let ssrc = u32::from_be_bytes([ssrc[0], ssrc[1], ssrc[2], ssrc[3]]);
+        off += 4;
         let mut cname = None;
-        for item in chunk.items() {
-            if item.type_() == SdesItem::CNAME {
+        loop {
+            let &kind = pkt.get(off).filter(|_| off < end).ok_or(trunc(off + 1))?;
+            if kind == 0 {
+                // The null item, then zero padding to the next 32-bit boundary.
+                off = (off + 4) & !3;
+                if off > end {
+                    return Err(trunc(off));
+                }
+                break;
+            }
+            let len = usize::from(
+                *pkt.get(off + 1)
+                    .filter(|_| off + 1 < end)
+                    .ok_or(trunc(off + 2))?,
+            );
+            let value = pkt
+                .get(off + 2..off + 2 + len)
+                .filter(|_| off + 2 + len <= end)
+                .ok_or(trunc(off + 2 + len))?;
+            if kind == SdesItem::CNAME && cname.is_none() {
                 cname = Some(
-                    std::str::from_utf8(item.value())
+                    std::str::from_utf8(value)
                         .map_err(|_| Error::Rtcp("SDES CNAME is not UTF-8".into()))?
                         .to_owned(),
                 );
             }
+            off += 2 + len;
         }
-        out.push((chunk.ssrc(), cname));
+        if let Some(c) = cname {
+            out.push((ssrc, c));
+        }
     }
     Ok(out)
 }
@@ -291,7 +366,7 @@ mod tests {
                     }],
                 },
                 RtcpPacket::SourceDescription {
-                    chunks: vec![(0x1111_2222, Some("alice@lync.example".into()))],
+                    chunks: vec![(0x1111_2222, "alice@lync.example".into())],
                 },
                 RtcpPacket::Goodbye {
                     ssrcs: vec![0x1111_2222],
@@ -307,6 +382,34 @@ mod tests {
         let v = c.to_vec().unwrap();
         assert_eq!(v[1], 200); // SR first
         assert_eq!(RtcpCompound::parse(&v).unwrap(), c);
+    }
+
+    #[test]
+    fn sdes_with_several_chunks_and_small_ssrcs() {
+        // Chunks whose SSRC starts with zero octets right after a chunk's padding.
+        for name in ["", "a", "ab", "abcd", "abcdef"] {
+            let c = RtcpCompound {
+                packets: vec![
+                    RtcpPacket::ReceiverReport {
+                        ssrc: 1,
+                        reports: vec![],
+                    },
+                    RtcpPacket::SourceDescription {
+                        chunks: vec![(7, name.into()), (0x100, name.into()), (9, "x".into())],
+                    },
+                ],
+            };
+            assert_eq!(
+                RtcpCompound::parse(&c.to_vec().unwrap()).unwrap(),
+                c,
+                "{name:?}"
+            );
+        }
+        // A chunk without the null terminator is rejected, not misread.
+        let bad = [
+            0x80, 201, 0, 1, 0, 0, 0, 1, 0x81, 202, 0, 2, 0, 0, 0, 7, 1, 2, b'a', b'b',
+        ];
+        assert!(RtcpCompound::parse(&bad).is_err());
     }
 
     #[test]
