@@ -3,6 +3,7 @@
 //!
 //! The statistics here take plain numbers and know nothing of the simulator:
 //! - [`cdr`]: the call detail record, one row of `calls.csv`;
+//! - [`emodel`]: the ITU-T G.107 E-model (R-factor and MOS);
 //! - [`erlang`]: Erlang B (stable recursion) and its inverses, Erlang C;
 //! - [`Summary`] and [`Welford`]: means with Student-t 95% intervals across replications,
 //!   streaming mean/variance for per-call values;
@@ -22,7 +23,7 @@ mod error;
 mod histogram;
 mod proportion;
 mod summary;
-// The E-model (`pub mod emodel;`) is added by its own branch.
+pub mod emodel;
 
 pub use capacity::{Capacity, Crossing, DEFAULT_GOS, Interpolation, LoadPoint, capacity_at_gos};
 pub use error::MetricsError;
