@@ -114,7 +114,7 @@ pub enum NetError {
     SelfLoop(String),
     #[error("node `{node}` is not an end of link `{link}`")]
     NotOnLink { node: String, link: String },
-    #[error("fault on `{target}` at {at} overlaps another fault on it (from {other_at})")]
+    #[error("fault on {target} at {at} overlaps another fault on it (from {other_at})")]
     FaultOverlap {
         target: String,
         at: SimTime,
