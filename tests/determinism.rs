@@ -135,7 +135,11 @@ fn same_seed_same_trace_other_seed_differs() {
     let a = run_scenario(2024);
     let b = run_scenario(2024);
     assert!(a.events > 100_000, "non-trivial: {} events", a.events);
-    assert!(a.delivered > 15_000 && a.delivered < 18_000, "{}", a.delivered);
+    assert!(
+        a.delivered > 15_000 && a.delivered < 18_000,
+        "{}",
+        a.delivered
+    );
     assert_eq!(a.trace, b.trace, "byte-identical trace");
     assert_eq!(a, b);
     let c = run_scenario(2025);
@@ -163,11 +167,20 @@ fn determinism_child() {
 fn child(seed: u64) -> String {
     let exe = std::env::current_exe().expect("test binary");
     let out = Command::new(exe)
-        .args(["--exact", "determinism_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "determinism_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, seed.to_string())
         .output()
         .expect("run the child");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.split_once("OUTCOME ").map(|(_, o)| o.to_string()))

@@ -78,8 +78,16 @@ fn jitter_moments_match_the_configuration() {
 fn jitter_does_not_reorder_unless_asked() {
     // Probes 1 ms apart with 0..20 ms of jitter: without the no-overtaking rule, a probe
     // would arrive before its predecessor with probability P(J1 − J2 > 1 ms) = (19/20)²/2.
-    let fifo = delays("latency_ms: 10, jitter: Uniform(max_ms: 20)", 1_000, 10_000, 3);
-    assert!(fifo.windows(2).all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at));
+    let fifo = delays(
+        "latency_ms: 10, jitter: Uniform(max_ms: 20)",
+        1_000,
+        10_000,
+        3,
+    );
+    assert!(
+        fifo.windows(2)
+            .all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at)
+    );
     assert!(fifo.iter().all(|r| r.delay_ms() >= 10.0));
 
     let multipath = delays(

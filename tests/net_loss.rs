@@ -55,7 +55,10 @@ fn bernoulli_loss_rate() {
     let lost = N - got.len() as u64;
     // Binomial: sd of the rate is √(p(1−p)/N) = 0.00069; five of them is 0.0034.
     let rate = lost as f64 / N as f64;
-    assert!((rate - 0.05).abs() < 5.0 * (0.05f64 * 0.95 / N as f64).sqrt(), "{rate}");
+    assert!(
+        (rate - 0.05).abs() < 5.0 * (0.05f64 * 0.95 / N as f64).sqrt(),
+        "{rate}"
+    );
     assert_eq!(c.dropped_loss, lost);
     assert_eq!((c.sent, c.delivered, c.in_flight()), (N, N - lost, 0));
     // Independent losses: bursts are geometric with mean 1/(1−p) = 1.053.
@@ -69,7 +72,11 @@ fn gilbert_elliott_rate_and_burst_length() {
     const N: u64 = 400_000;
     // p = 0.01, r = 0.25, all lost in bad, none in good: stationary loss p/(p+r) = 0.03846,
     // bursts geometric with mean 1/r = 4.
-    let (got, c) = survivors("GilbertElliott(p_good_to_bad: 0.01, p_bad_to_good: 0.25)", N, 9);
+    let (got, c) = survivors(
+        "GilbertElliott(p_good_to_bad: 0.01, p_bad_to_good: 0.25)",
+        N,
+        9,
+    );
     let rate = (N - got.len() as u64) as f64 / N as f64;
     // The loss indicator is a two-state Markov chain with eigenvalue λ = 1 − p − r = 0.74;
     // its mean over N steps has variance π(1−π)(1+λ)/((1−λ)N), sd 0.00079 here. ±5 sd.

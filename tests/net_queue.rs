@@ -28,7 +28,10 @@ fn overload(queueing: &str, n: u64) -> (Vec<Received>, voicetwin::net::DirCounte
     );
     let probes = stream(&net, "a", "b", SimTime::ZERO, T_NS / 1000, n, 1000, 0);
     let (world, _) = run(net, probes, vec![], SimTime::MAX, TraceMode::Off);
-    let (link, a) = (world.net.link_id("a-b").unwrap(), world.net.node_id("a").unwrap());
+    let (link, a) = (
+        world.net.link_id("a-b").unwrap(),
+        world.net.node_id("a").unwrap(),
+    );
     let c = world.net.dir_counters(link, a).unwrap();
     (world.received, c)
 }
@@ -47,15 +50,24 @@ fn queueing_delay_grows_under_overload_then_tail_drop_starts() {
         assert_eq!((r.at - r.sent_at).as_nanos(), expected, "packet {}", r.seq);
     }
     assert!(
-        rx.iter().take(first_drop as usize).enumerate().all(|(i, r)| r.seq == i as u64),
+        rx.iter()
+            .take(first_drop as usize)
+            .enumerate()
+            .all(|(i, r)| r.seq == i as u64),
         "nothing is lost before the queue fills"
     );
-    assert_ne!(rx[first_drop as usize].seq, first_drop, "packet 243 is dropped");
+    assert_ne!(
+        rx[first_drop as usize].seq, first_drop,
+        "packet 243 is dropped"
+    );
     // Once full, an accepted packet waits behind K − 1 others plus a partial transmission:
     // its delay lies in (L + (K−1)·S, L + K·S].
     for r in rx.iter().skip_while(|r| r.seq < first_drop) {
         let d = (r.at - r.sent_at).as_nanos();
-        assert!(d > LAT_NS + (K - 1) * S_NS && d <= LAT_NS + K * S_NS, "{r:?}");
+        assert!(
+            d > LAT_NS + (K - 1) * S_NS && d <= LAT_NS + K * S_NS,
+            "{r:?}"
+        );
     }
     // Accepted = departed by the last arrival + what is still in the system (K − 1 or K).
     let accepted = (N - 1) * T_NS / S_NS + K;
@@ -133,7 +145,10 @@ fn ef_keeps_low_delay_while_best_effort_saturates_the_link() {
     // The link carries at most (2 Mbit/s − voice) / 12144 bits ≈ 161 packets/s of them.
     assert_eq!(bg.sent, 3001);
     let carried = bg.delivered as f64 / 12.0;
-    assert!((150.0..=165.0).contains(&carried), "{carried} best-effort packets/s");
+    assert!(
+        (150.0..=165.0).contains(&carried),
+        "{carried} best-effort packets/s"
+    );
 }
 
 #[test]
@@ -144,5 +159,9 @@ fn without_priority_voice_queues_behind_the_background() {
     // packet every 20 ms) and ~35 are 1518-byte frames: about 35 × 6.07 + 15 × 0.87 ≈
     // 226 ms of waiting, twenty times the ~14 ms that priority gives.
     assert!(mean > 200.0, "mean voice delay {mean} ms");
-    assert!(rx.len() < 480, "voice is tail-dropped too: {} of 500", rx.len());
+    assert!(
+        rx.len() < 480,
+        "voice is tail-dropped too: {} of 500",
+        rx.len()
+    );
 }

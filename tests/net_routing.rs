@@ -4,9 +4,7 @@
 mod net_common;
 
 use net_common::*;
-use voicetwin::net::{
-    DropReason, Fault, FaultAction, FaultTarget, Network, Packet, SendOutcome,
-};
+use voicetwin::net::{DropReason, Fault, FaultAction, FaultTarget, Network, Packet, SendOutcome};
 use voicetwin::sim::{SimDuration, SimTime, TraceMode};
 
 /// a — r1 — r2 — b with a primary r1–r2 link (10 ms) and, unless `alternate` is false, a
@@ -55,7 +53,11 @@ fn ms(v: u64) -> SimTime {
 #[test]
 fn least_latency_route_and_deterministic_ties() {
     let net = diamond(true, "");
-    let names = |p: Vec<_>| p.into_iter().map(|n| net.node_name(n).to_string()).collect::<Vec<_>>();
+    let names = |p: Vec<_>| {
+        p.into_iter()
+            .map(|n| net.node_name(n).to_string())
+            .collect::<Vec<_>>()
+    };
     let (a, b) = (net.node_id("a").unwrap(), net.node_id("b").unwrap());
     assert_eq!(names(net.route(a, b).unwrap()), ["a", "r1", "r2", "b"]);
     assert_eq!(net.path_latency(a, b), Some(SimDuration::from_millis(12)));
@@ -88,7 +90,11 @@ fn a_failed_link_reroutes_then_repair_restores() {
     let by_seq = |s: u64| world.received.iter().find(|r| r.seq == s);
     for r in &world.received {
         let sent = r.sent_at.as_nanos() / 1_000_000;
-        let expect_ms = if (300..600).contains(&sent) { 32.0 } else { 12.0 };
+        let expect_ms = if (300..600).contains(&sent) {
+            32.0
+        } else {
+            12.0
+        };
         assert_eq!(r.delay_ms(), expect_ms, "{r:?}");
     }
     // The probe sent at 290 ms was on the primary (entered at 291 ms, due at 301 ms) when
@@ -128,7 +134,10 @@ fn without_an_alternate_path_traffic_is_dropped_until_repair() {
     assert_eq!(world.received.len(), 100 - 30 - 1 - 1);
     assert!(world.received.iter().all(|r| r.delay_ms() == 12.0));
     assert_eq!(world.net.stats().dropped_no_route, 31);
-    assert!(world.received.iter().any(|r| r.seq >= 60), "repair restores delivery");
+    assert!(
+        world.received.iter().any(|r| r.seq >= 60),
+        "repair restores delivery"
+    );
 }
 
 #[test]
@@ -149,7 +158,13 @@ fn planned_faults_and_node_failures() {
             "probe {i}: {o:?}"
         );
     }
-    let delay = |s: u64| world.received.iter().find(|r| r.seq == s).map(Received::delay_ms);
+    let delay = |s: u64| {
+        world
+            .received
+            .iter()
+            .find(|r| r.seq == s)
+            .map(Received::delay_ms)
+    };
     assert_eq!(delay(10), Some(12.0));
     assert_eq!(delay(25), Some(32.0), "around the failed primary");
     assert_eq!(delay(45), Some(12.0), "primary repaired");
@@ -186,7 +201,10 @@ fn burst_then_fault(queueing: &str, target: &str, link_fault: bool) -> Vec<u64> 
     )];
     let (world, _) = run(net, probes, faults, SimTime::MAX, TraceMode::Off);
     let link = world.net.link_id("a-r").unwrap();
-    let c = world.net.dir_counters(link, world.net.node_id("a").unwrap()).unwrap();
+    let c = world
+        .net
+        .dir_counters(link, world.net.node_id("a").unwrap())
+        .unwrap();
     assert_eq!(c.sent, c.delivered + c.dropped(), "{c:?}");
     world.received.iter().map(|r| r.seq).collect()
 }
@@ -216,7 +234,10 @@ fn extra_addresses_unknown_destinations_and_local_delivery() {
         net.bind_address(b, ip(172, 16, hi, lo)).unwrap();
     }
     assert_eq!(net.resolve(ip(172, 16, 3, 232)), Some(b));
-    assert!(net.bind_address(a, ip(172, 16, 0, 1)).is_err(), "taken by b");
+    assert!(
+        net.bind_address(a, ip(172, 16, 0, 1)).is_err(),
+        "taken by b"
+    );
     assert!(net.bind_address(a, ip(224, 0, 0, 1)).is_err(), "multicast");
     let client = |o: u8| std::net::SocketAddrV4::new(ip(172, 16, 0, o), 5060);
     let from_a = std::net::SocketAddrV4::new(net.address(a), 5060);
@@ -228,7 +249,11 @@ fn extra_addresses_unknown_destinations_and_local_delivery() {
         },
         Probe {
             at: ms(2),
-            packet: Packet::new(from_a, std::net::SocketAddrV4::new(ip(192, 0, 2, 1), 1), payload(1)),
+            packet: Packet::new(
+                from_a,
+                std::net::SocketAddrV4::new(ip(192, 0, 2, 1), 1),
+                payload(1),
+            ),
         },
         Probe {
             at: ms(3),
@@ -236,7 +261,10 @@ fn extra_addresses_unknown_destinations_and_local_delivery() {
         },
     ];
     let (world, _) = run(net, probes, vec![], SimTime::MAX, TraceMode::Off);
-    assert_eq!(world.outcomes[1], Some(SendOutcome::Dropped(DropReason::UnknownDestination)));
+    assert_eq!(
+        world.outcomes[1],
+        Some(SendOutcome::Dropped(DropReason::UnknownDestination))
+    );
     let got: Vec<(u64, &str, u8, f64)> = world
         .received
         .iter()

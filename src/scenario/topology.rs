@@ -35,6 +35,7 @@ use crate::net::{
 };
 use crate::sim::{RngFactory, SimDuration, SimTime};
 use serde::{Deserialize, Deserializer};
+use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -354,6 +355,7 @@ impl Topology {
             path,
             text,
             errors: Vec::new(),
+            refused: HashSet::new(),
         }
         .resolve(self)
     }
@@ -377,6 +379,9 @@ struct Resolver<'a> {
     path: &'a Path,
     text: &'a str,
     errors: Vec<ConfigError>,
+    /// Names defined in the file but refused (already reported): references to them are
+    /// skipped quietly instead of cascading into "undefined" errors.
+    refused: HashSet<String>,
 }
 
 impl Resolver<'_> {
@@ -397,6 +402,7 @@ impl Resolver<'_> {
                     _ => self.find("nodes", "name", &node.name, 1),
                 };
                 self.error(at, e.to_string());
+                self.refused.insert(node.name.clone());
             }
         }
         for link in &t.links {
@@ -453,7 +459,12 @@ impl Resolver<'_> {
     fn add_link(&mut self, spec: &mut NetworkSpec, link: &Link) {
         let a = self.node(spec, "links", Some("a"), &link.a);
         let b = self.node(spec, "links", Some("b"), &link.b);
-        let (Some(a), Some(b)) = (a, b) else { return };
+        let (Some(a), Some(b)) = (a, b) else {
+            let name = link.name.clone();
+            self.refused
+                .insert(name.unwrap_or_else(|| format!("{}-{}", link.a, link.b)));
+            return;
+        };
         let mut l = LinkSpec::new(a, b, link.latency_ms.0);
         l.name = link.name.clone();
         l.jitter = match link.jitter {
@@ -495,6 +506,11 @@ impl Resolver<'_> {
                 (_, None) => self.find("links", "b", &link.b, 1),
             };
             self.error(at, e.to_string());
+            if !matches!(e, NetError::DuplicateLink(_)) {
+                let name = link.name.clone();
+                self.refused
+                    .insert(name.unwrap_or_else(|| format!("{}-{}", link.a, link.b)));
+            }
         }
     }
 
@@ -601,7 +617,7 @@ impl Resolver<'_> {
         name: &str,
     ) -> Option<NodeId> {
         let id = spec.node_id(name);
-        if id.is_none() {
+        if id.is_none() && !self.refused.contains(name) {
             let at = self.find(section, field.unwrap_or(""), name, 1);
             self.error(at, format!("undefined node `{name}`"));
         }
@@ -616,7 +632,7 @@ impl Resolver<'_> {
         name: &str,
     ) -> Option<crate::net::LinkId> {
         let id = spec.link_id(name);
-        if id.is_none() {
+        if id.is_none() && !self.refused.contains(name) {
             let at = self.find(section, field.unwrap_or(""), name, 1);
             self.error(
                 at,
