@@ -42,13 +42,11 @@ mod spec;
 
 pub use background::{BackgroundPath, BackgroundSpec, TrafficPattern};
 pub use counters::{DirCounters, GeneratorCounters, LinkStats, NetStats};
-pub use network::{
-    Delivery, DropReason, Fault, FaultAction, FaultTarget, NetEvent, Network, SendOutcome,
-};
+pub use network::{Delivery, DropReason, Fault, FaultAction, NetEvent, Network, SendOutcome};
 pub use packet::{ETHERNET_OVERHEAD, IPV4_UDP_OVERHEAD, Packet};
 pub use spec::{
-    FaultSpec, Jitter, LinkSpec, LossModel, NetworkSpec, NodeSpec, Probability, QueueLimit,
-    Queueing, Rate,
+    FaultSpec, FaultTarget, Jitter, LinkSpec, LossModel, NetworkSpec, NodeSpec, Probability,
+    QueueLimit, Queueing, Rate,
 };
 
 use crate::sim::SimTime;
