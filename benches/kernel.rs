@@ -103,5 +103,10 @@ fn hold(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hold);
+criterion_group! {
+    name = benches;
+    // No plots: they need system fonts, and the figures are what matters.
+    config = Criterion::default().without_plots();
+    targets = hold
+}
 criterion_main!(benches);

@@ -104,5 +104,10 @@ fn hops(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hops);
+criterion_group! {
+    name = benches;
+    // No plots: they need system fonts, and the figures are what matters.
+    config = Criterion::default().without_plots();
+    targets = hops
+}
 criterion_main!(benches);

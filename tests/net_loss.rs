@@ -140,3 +140,36 @@ fn directions_lose_independently() {
     assert_ne!(to_b, to_a);
     assert!(to_b.len() > 1500 && to_a.len() > 1500);
 }
+
+#[test]
+fn adding_a_link_or_generator_elsewhere_keeps_every_draw() {
+    // Streams are named per link direction and per generator, so growing the topology
+    // leaves the losses and jitter of the existing links exactly as they were.
+    let base = r#"(name: "a"), (name: "b", role: "router")"#;
+    let link = r#"(a: "a", b: "b", latency_ms: 5, jitter: Exponential(mean_ms: 2),
+                   loss: GilbertElliott(p_good_to_bad: 0.05, p_bad_to_good: 0.3))"#;
+    let run_with = |extra_nodes: &str, extra_links: &str, background: &str| {
+        let net = network(
+            &format!(
+                r#"Topology(name: "grow", nodes: [{base}{extra_nodes}], links: [{link}{extra_links}],
+                            background: [{background}])"#
+            ),
+            77,
+        );
+        let probes = stream(&net, "a", "b", SimTime::ZERO, 1_000, 5_000, 64, 0);
+        let (world, _) = run(net, probes, vec![], SimTime::MAX, TraceMode::Off);
+        world
+            .received
+            .iter()
+            .map(|r| (r.seq, r.at))
+            .collect::<Vec<_>>()
+    };
+    let before = run_with("", "", "");
+    let after = run_with(
+        r#", (name: "c")"#,
+        r#", (a: "c", b: "b", latency_ms: 3, jitter: Uniform(max_ms: 4), loss: Bernoulli(p: 0.3))"#,
+        r#"(name: "noise", from: "c", to: "b", pattern: OnOff(rate_mbps: 1, mean_on_ms: 50, mean_off_ms: 50))"#,
+    );
+    assert!(before.len() > 4000 && before.len() < 5000);
+    assert_eq!(before, after);
+}

@@ -87,6 +87,8 @@ pub(crate) struct Direction {
     bandwidth: Option<Rate>,
     limit: QueueLimit,
     reorder: bool,
+    /// The last (wire bytes, transmission time) computed: most flows repeat one size.
+    tx_memo: (u32, SimDuration),
     /// FIFO: when the transmitter is next free.
     busy_until: SimTime,
     /// FIFO: departure time and wire bytes of each packet not yet fully transmitted.
@@ -121,6 +123,7 @@ impl Direction {
             bandwidth: spec.bandwidth,
             limit: spec.queue,
             reorder: spec.reorder,
+            tx_memo: (0, SimDuration::ZERO),
             busy_until: SimTime::ZERO,
             backlog: VecDeque::new(),
             backlog_bytes: 0,
@@ -180,7 +183,7 @@ impl Direction {
                     self.counters.dropped_queue += 1;
                     return FifoOutcome::TailDrop;
                 }
-                let done = self.busy_until.max(now) + rate.transmission_time(wire);
+                let done = self.busy_until.max(now) + self.tx_time_at(rate, wire);
                 self.busy_until = done;
                 self.backlog.push_back((done, wire));
                 self.backlog_bytes += u64::from(wire);
@@ -248,9 +251,18 @@ impl Direction {
         PriorityOutcome::Queued
     }
 
-    fn tx_time(&self, wire: u32) -> SimDuration {
-        self.bandwidth
-            .map_or(SimDuration::ZERO, |r| r.transmission_time(wire))
+    fn tx_time(&mut self, wire: u32) -> SimDuration {
+        match self.bandwidth {
+            Some(rate) => self.tx_time_at(rate, wire),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    fn tx_time_at(&mut self, rate: Rate, wire: u32) -> SimDuration {
+        if self.tx_memo.0 != wire {
+            self.tx_memo = (wire, rate.transmission_time(wire));
+        }
+        self.tx_memo.1
     }
 
     /// Ends the transmission in progress at `now` (the event of `epoch`). Returns the packet

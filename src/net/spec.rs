@@ -88,10 +88,17 @@ impl Rate {
 
     /// Time to put `bytes` on the wire at this rate, rounded up to the nanosecond.
     pub fn transmission_time(self, bytes: u32) -> SimDuration {
-        let bits = u128::from(bytes) * 8 * 1_000_000_000;
-        let bps = u128::from(self.bps());
-        let ns = bits.div_ceil(bps);
-        SimDuration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+        let bps = self.bps();
+        // 64-bit arithmetic covers every datagram (bytes·8·10⁹ < 2^64 up to 2.3 GB); the
+        // 128-bit path only serves absurd sizes.
+        let ns = match u64::from(bytes).checked_mul(8_000_000_000) {
+            Some(bits_ns) => bits_ns.div_ceil(bps),
+            None => {
+                let ns = (u128::from(bytes) * 8_000_000_000).div_ceil(u128::from(bps));
+                u64::try_from(ns).unwrap_or(u64::MAX)
+            }
+        };
+        SimDuration::from_nanos(ns)
     }
 
     /// The interval between packets of `bytes` sent at this rate.
@@ -220,7 +227,8 @@ pub enum Queueing {
     #[default]
     Fifo,
     /// EF-marked packets (DSCP 46) in their own queue, always served before best effort
-    /// (non-preemptive). Each class has a queue of the link's limit.
+    /// (non-preemptive). Each class has a queue of the link's limit. A link without a
+    /// bandwidth has no queue, so this changes nothing there.
     StrictPriority,
 }
 
