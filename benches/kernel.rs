@@ -81,7 +81,7 @@ fn scheduler(mut sched: Scheduler<Ev>) -> u64 {
         let Some(ev) = sched.next_event(SimTime::MAX) else {
             break;
         };
-        checksum = checksum.wrapping_add(u64::from(ev.item));
+        checksum = checksum.wrapping_add(u64::from(ev.item ^ ev.component));
         let at = SimTime::from_nanos(sched.now().as_nanos() + inc.next());
         sched.schedule_at(at, ev);
     }

@@ -157,7 +157,8 @@ fn adding_a_link_or_generator_elsewhere_keeps_every_draw() {
             77,
         );
         let probes = stream(&net, "a", "b", SimTime::ZERO, 1_000, 5_000, 64, 0);
-        let (world, _) = run(net, probes, vec![], SimTime::MAX, TraceMode::Off);
+        // A generator never stops by itself: run to a horizon past the last probe.
+        let (world, _) = run(net, probes, vec![], SimTime::from_secs(6), TraceMode::Off);
         world
             .received
             .iter()

@@ -58,7 +58,8 @@ pub struct BackgroundSpec {
     /// DSCP of its packets; 0 (best effort) unless told otherwise.
     pub dscp: u8,
     pub start: SimTime,
-    /// `None` runs to the end.
+    /// `None` runs to the end: the event list then never empties, so run to a horizon
+    /// (`Scheduler::run_until`), not `run`.
     pub stop: Option<SimTime>,
 }
 

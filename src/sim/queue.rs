@@ -189,10 +189,7 @@ mod tests {
         let b = q.push(SimTime::from_secs(2), 'b'); // reuses a's slot
         assert!(!q.cancel(a), "stale id must not cancel the new occupant");
         assert_eq!(q.len(), 1);
-        assert_eq!(
-            q.pop().map(|(t, id, e)| (t, id, e)),
-            Some((SimTime::from_secs(2), b, 'b'))
-        );
+        assert_eq!(q.pop(), Some((SimTime::from_secs(2), b, 'b')));
         assert!(q.pop().is_none());
         assert!(!q.cancel(b), "cancelling an event that ran returns false");
     }
