@@ -1,4 +1,10 @@
 //! `cli`: the `voicetwin` command line (see DESIGN.md's command-line contract).
+//!
+//! Parses arguments with clap and calls into the layers below; it holds no simulation
+//! logic. Output that tests rely on (`ok: FILE (Kind)`, `error: FILE:LINE:COL: ...`) stays
+//! stable.
+
+pub mod check;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,9 +34,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files } => {
-            let _ = files;
-            eprintln!("check: not built yet");
-            ExitCode::FAILURE
+            let ok = check::run(&files, &mut std::io::stdout(), &mut std::io::stderr());
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

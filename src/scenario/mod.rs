@@ -3,3 +3,5 @@
 //! Topology, deployment, vendor models and workload are parsed with unknown fields rejected
 //! and errors located by file, line and column, then turned into runtime types that cannot
 //! be wrong. Below the loader, nothing checks a value again.
+
+pub mod topology;
