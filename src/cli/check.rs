@@ -47,7 +47,8 @@ pub fn check_file(path: &Path) -> Result<FileKind, Vec<ConfigError>> {
 pub fn check_kind(kind: FileKind, path: &Path, text: &str) -> Result<(), Vec<ConfigError>> {
     match kind {
         FileKind::Topology => check_topology(path, text),
-        FileKind::VendorModel | FileKind::Experiment => Err(vec![ConfigError::at(
+        FileKind::VendorModel => crate::vendor::check_file(path, text),
+        FileKind::Experiment => Err(vec![ConfigError::at(
             path,
             1,
             1,
