@@ -6,3 +6,10 @@
 //! knows whether a simulator or a socket drives it.
 //!
 //! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
+
+mod error;
+mod transport;
+pub mod wire;
+
+pub use error::{Error, Result};
+pub use transport::{Transmit, Transport};
