@@ -33,6 +33,9 @@ pub enum Error {
     /// A session description does not parse.
     #[error("SDP line {line}: {detail}")]
     Sdp { line: usize, detail: String },
+    /// An SDP offer has nothing this endpoint can accept (answered with 488).
+    #[error("not acceptable: {0}")]
+    NotAcceptable(String),
     /// The call handle is unknown (never existed or already removed).
     #[error("no such call {0}")]
     UnknownCall(u64),

@@ -8,6 +8,7 @@
 //! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
 
 mod error;
+pub mod sdp;
 mod transport;
 pub mod wire;
 

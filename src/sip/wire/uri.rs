@@ -166,8 +166,7 @@ impl SipUri {
                 if u.is_empty() {
                     return Err(bad("empty user part"));
                 }
-                check_escaped(u, |b| is_unreserved(b) || b"&=+$,;?/".contains(&b))
-                    .map_err(&bad)?;
+                check_escaped(u, |b| is_unreserved(b) || b"&=+$,;?/".contains(&b)).map_err(&bad)?;
                 if let Some(p) = p {
                     check_escaped(p, |b| is_unreserved(b) || b"&=+$,".contains(&b))
                         .map_err(&bad)?;
