@@ -9,6 +9,7 @@
 
 mod error;
 pub mod sdp;
+pub mod transaction;
 mod transport;
 pub mod wire;
 
