@@ -7,10 +7,12 @@
 //!
 //! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
 
+pub mod dialog;
 mod error;
 pub mod sdp;
 pub mod transaction;
 mod transport;
+pub mod ua;
 pub mod wire;
 
 pub use error::{Error, Result};

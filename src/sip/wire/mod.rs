@@ -36,7 +36,7 @@ pub use params::{Param, Params};
 pub use parse::{Salvage, salvage};
 pub use typed::{
     CSeq, MAGIC_COOKIE, MediaType, NameAddr, RAck, Reason, Refresher, Replaces, SessionExpires,
-    TokenParams, Via,
+    TokenParams, Via, split_accept,
 };
 pub use uri::{Host, SipUri, Uri, escape, unescape};
 pub use validate::{

@@ -205,3 +205,12 @@ impl Headers {
             .transpose()
     }
 }
+
+/// The (type, subtype) pairs of an Accept value (parameters ignored).
+pub fn split_accept(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    crate::sip::wire::scan::split_list(value).filter_map(|item| {
+        let media = item.split(';').next()?.trim();
+        let (t, s) = media.split_once('/')?;
+        Some((t.trim(), s.trim()))
+    })
+}

@@ -1,0 +1,250 @@
+//! A tiny discrete-event network for sans-IO SIP nodes (quinn's `Pair`, widened): nodes
+//! exchange datagrams with a fixed one-way latency in virtual time, timers fire in
+//! order, and every datagram and event is recorded for assertions.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use voicetwin::sim::{RngFactory, SimDuration, SimTime};
+use voicetwin::sip::Transmit;
+use voicetwin::sip::ua::{CallHandle, UaConfig, UaEvent, UserAgent};
+use voicetwin::sip::wire::Uri;
+
+pub enum Node {
+    Ua(Box<UserAgent>),
+}
+
+impl Node {
+    fn recv(&mut self, now: SimTime, src: SocketAddr, b: &[u8]) {
+        match self {
+            Node::Ua(u) => u.handle_datagram(now, src, b),
+        }
+    }
+    fn transmit(&mut self) -> Option<Transmit> {
+        match self {
+            Node::Ua(u) => u.poll_transmit(),
+        }
+    }
+    fn timeout(&self) -> Option<SimTime> {
+        match self {
+            Node::Ua(u) => u.poll_timeout(),
+        }
+    }
+    fn fire(&mut self, now: SimTime) {
+        match self {
+            Node::Ua(u) => u.handle_timeout(now),
+        }
+    }
+}
+
+/// A datagram seen on the wire.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub at: SimTime,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub bytes: Bytes,
+}
+
+impl Seen {
+    /// The start line.
+    pub fn first_line(&self) -> String {
+        let s = String::from_utf8_lossy(&self.bytes);
+        s.lines().next().unwrap_or("").to_string()
+    }
+}
+
+pub type DropRule = Box<dyn FnMut(&Seen) -> bool>;
+
+pub struct Net {
+    pub now: SimTime,
+    pub latency: SimDuration,
+    nodes: BTreeMap<SocketAddr, Node>,
+    queue: BTreeMap<(SimTime, u64), Seen>,
+    seq: u64,
+    pub wire: Vec<Seen>,
+    pub events: Vec<(SimTime, SocketAddr, UaEvent)>,
+    /// Datagrams for which this returns true are lost.
+    pub drop: Option<DropRule>,
+}
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+pub fn ms(n: u64) -> SimDuration {
+    SimDuration::from_millis(n)
+}
+
+pub fn secs(n: u64) -> SimDuration {
+    SimDuration::from_secs(n)
+}
+
+/// `sip:user@addr`.
+pub fn uri_of(user: &str, a: SocketAddr) -> Uri {
+    Uri::parse(&format!("sip:{user}@{a}")).unwrap()
+}
+
+impl Net {
+    pub fn new() -> Net {
+        Net {
+            now: SimTime::ZERO,
+            latency: ms(10),
+            nodes: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            seq: 0,
+            wire: Vec::new(),
+            events: Vec::new(),
+            drop: None,
+        }
+    }
+
+    /// Adds a user agent with its own seeded stream.
+    pub fn add_ua(&mut self, cfg: UaConfig) -> SocketAddr {
+        let a = cfg.local;
+        let rng = RngFactory::new(7).stream(&a.to_string(), "ua");
+        self.nodes
+            .insert(a, Node::Ua(Box::new(UserAgent::new(cfg, rng))));
+        a
+    }
+
+    pub fn ua(&mut self, a: SocketAddr) -> &mut UserAgent {
+        match self.nodes.get_mut(&a) {
+            Some(Node::Ua(u)) => u,
+            None => panic!("no UA at {a}"),
+        }
+    }
+
+    /// Injects raw bytes as if `src` had sent them to `dst`.
+    pub fn inject(&mut self, src: SocketAddr, dst: SocketAddr, bytes: &[u8]) {
+        let s = Seen {
+            at: self.now,
+            src,
+            dst,
+            bytes: Bytes::copy_from_slice(bytes),
+        };
+        self.seq += 1;
+        self.queue.insert((self.now + self.latency, self.seq), s);
+    }
+
+    fn collect(&mut self) {
+        let now = self.now;
+        let mut sent = Vec::new();
+        for (a, n) in self.nodes.iter_mut() {
+            while let Some(t) = n.transmit() {
+                sent.push(Seen {
+                    at: now,
+                    src: *a,
+                    dst: t.dst,
+                    bytes: t.bytes,
+                });
+            }
+            let Node::Ua(u) = n;
+            while let Some(e) = u.poll_event() {
+                self.events.push((now, *a, e));
+            }
+        }
+        for s in sent {
+            self.wire.push(s.clone());
+            if let Some(rule) = self.drop.as_mut() {
+                if rule(&s) {
+                    continue;
+                }
+            }
+            self.seq += 1;
+            self.queue.insert((now + self.latency, self.seq), s);
+        }
+    }
+
+    /// Runs the network until `until` (absolute).
+    pub fn run_until(&mut self, until: SimTime) {
+        loop {
+            self.collect();
+            let next_packet = self.queue.keys().next().map(|(t, _)| *t);
+            let next_timer = self.nodes.values().filter_map(Node::timeout).min();
+            let next = match (next_packet, next_timer) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => match a.or(b) {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            if next > until {
+                break;
+            }
+            self.now = next;
+            while let Some(entry) = self.queue.first_entry() {
+                if entry.key().0 > self.now {
+                    break;
+                }
+                let s = entry.remove();
+                if let Some(n) = self.nodes.get_mut(&s.dst) {
+                    n.recv(self.now, s.src, &s.bytes);
+                }
+            }
+            let now = self.now;
+            for n in self.nodes.values_mut() {
+                if n.timeout().is_some_and(|t| t <= now) {
+                    n.fire(now);
+                }
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    pub fn run(&mut self, d: SimDuration) {
+        let t = self.now + d;
+        self.run_until(t);
+    }
+
+    /// Removes and returns the events of node `a` recorded so far.
+    pub fn take(&mut self, a: SocketAddr) -> Vec<UaEvent> {
+        let mut mine = Vec::new();
+        self.events.retain(|(_, n, e)| {
+            if *n == a {
+                mine.push(e.clone());
+                false
+            } else {
+                true
+            }
+        });
+        mine
+    }
+
+    /// The call of the first IncomingCall event at `a` (consumed with the others).
+    pub fn incoming(&mut self, a: SocketAddr) -> CallHandle {
+        let evs = self.take(a);
+        evs.iter()
+            .find_map(|e| match e {
+                UaEvent::IncomingCall { call, .. } => Some(*call),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no incoming call at {a}: {evs:?}"))
+    }
+
+    /// Start lines sent between `from` and `to`, in order.
+    pub fn lines(&self, from: SocketAddr, to: SocketAddr) -> Vec<String> {
+        self.wire
+            .iter()
+            .filter(|s| s.src == from && s.dst == to)
+            .map(Seen::first_line)
+            .collect()
+    }
+
+    /// Every start line on the wire, as "src>dst line".
+    pub fn ladder(&self) -> Vec<String> {
+        self.wire
+            .iter()
+            .map(|s| format!("{}>{} {}", s.src.port(), s.dst.port(), s.first_line()))
+            .collect()
+    }
+
+    /// Number of datagrams whose start line begins with `prefix`.
+    pub fn count(&self, prefix: &str) -> usize {
+        self.wire
+            .iter()
+            .filter(|s| s.first_line().starts_with(prefix))
+            .count()
+    }
+}
