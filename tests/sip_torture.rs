@@ -2,43 +2,14 @@
 //! validation; the invalid ones are rejected with the right error or response; none of
 //! them, nor any prefix or mutation of them, makes the wire layer panic.
 
+mod sip_support;
+
+use sip_support::{find, load};
 use voicetwin::sip::Error;
 use voicetwin::sip::wire::{
     HeaderName, Message, Method, Policy, Request, Response, Uri, check_request, check_response,
     salvage, unescape,
 };
-
-/// Loads a vector: LF → CRLF, `<hex>..</hex>` → bytes, `@CL@` → body length.
-fn load(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/data/sip/rfc4475/{name}.sip",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let text = text.replace('\n', "\r\n");
-    let mut out = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("<hex>") {
-        out.extend_from_slice(&rest.as_bytes()[..i]);
-        let end = rest[i..].find("</hex>").expect("closed hex") + i;
-        let hex = &rest[i + 5..end];
-        for k in (0..hex.len()).step_by(2) {
-            out.push(u8::from_str_radix(&hex[k..k + 2], 16).expect("hex"));
-        }
-        rest = &rest[end + 6..];
-    }
-    out.extend_from_slice(rest.as_bytes());
-    if let Some(at) = find(&out, b"@CL@") {
-        let body = find(&out, b"\r\n\r\n").expect("blank line") + 4;
-        let body_len = out.len() - body;
-        out.splice(at..at + 4, body_len.to_string().bytes());
-    }
-    out
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
-}
 
 fn request(name: &str) -> Request {
     match Message::parse(&load(name)) {

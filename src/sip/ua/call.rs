@@ -159,6 +159,20 @@ impl SdpState {
         self.local_offer_pending = false;
     }
 
+    /// Whether the peer holds the call: its offer was sendonly/inactive (or c=0.0.0.0),
+    /// or its answer refuses to receive what our offer sends.
+    pub(crate) fn remote_holds(&self, remote_offered: bool) -> bool {
+        let Some(remote) = &self.remote else {
+            return false;
+        };
+        if remote_offered {
+            return remote.is_hold(0);
+        }
+        let we_send = self.local.as_ref().is_some_and(|l| l.direction(0).sends());
+        let null = remote.connection_for(0).is_some_and(|c| c.is_null());
+        we_send && (!remote.direction(0).receives() || null)
+    }
+
     /// The peer answered our pending offer.
     pub(crate) fn on_answer(&mut self, answer: SessionDescription) -> Option<Negotiated> {
         let local = self.local.as_ref()?;

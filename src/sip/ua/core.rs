@@ -341,6 +341,21 @@ impl UserAgent {
             }
         }
         let dst = response_destination(&ess.via, src, self.cfg.transport);
+        if !matches!(req.method, Method::Ack | Method::Cancel) {
+            // §8.2.2.3: every option tag in Require must be supported.
+            let unsupported: Vec<String> = match req.headers.require() {
+                Ok(tags) => tags
+                    .into_iter()
+                    .filter(|t| !self.supports_option(t))
+                    .map(str::to_string)
+                    .collect(),
+                Err(_) => return self.respond_new(now, &req, key, dst, 400, &[]),
+            };
+            if !unsupported.is_empty() {
+                let extra = [(HeaderName::Unsupported, unsupported.join(", "))];
+                return self.respond_new(now, &req, key, dst, 420, &extra);
+            }
+        }
         match &req.method {
             Method::Ack => self.on_ack(now, req, ess),
             Method::Cancel => self.on_cancel(now, req, ess, key, dst),

@@ -230,7 +230,7 @@ impl UserAgent {
             None => None,
         };
         c.dialog.refresh_target(&req.headers);
-        let remote_hold = c.sdp.remote.as_ref().is_some_and(|r| r.is_hold(0));
+        let remote_hold = c.sdp.remote_holds(true);
         let tag = c.dialog.id.local_tag.clone();
         let id = self.start_server(key, false, dst, Owner::None);
         let mut resp = self.response(&req, 200, None, Some(&tag));
@@ -279,7 +279,7 @@ impl UserAgent {
         };
         let contact = self.contact();
         self.respond_new(now, &req, key, dst, 202, &[(HeaderName::Contact, contact)]);
-        let referred_by = req.headers.referred_by().ok().flatten();
+        let referred_by = req.headers.referred_by().ok().flatten().map(Box::new);
         let replaces = target
             .uri
             .as_sip()
@@ -301,7 +301,7 @@ impl UserAgent {
         self.events.push_back(UaEvent::ReferRequested {
             call,
             refer,
-            target: clean,
+            target: Box::new(clean),
             referred_by,
             replaces,
         });
@@ -494,7 +494,7 @@ impl UserAgent {
                     _ => c.sdp.negotiated.clone(),
                 };
                 c.sdp.local_offer_pending = false;
-                let remote_hold = c.sdp.remote.as_ref().is_some_and(|r| r.is_hold(0));
+                let remote_hold = c.sdp.remote_holds(false);
                 if purpose == Purpose::ReInvite {
                     self.send_ack(call, m.seq, None);
                 }

@@ -135,7 +135,7 @@ pub enum Offer {
     #[default]
     Auto,
     /// This offer, as given (a B2BUA passing the other leg's SDP through).
-    Sdp(SessionDescription),
+    Sdp(Box<SessionDescription>),
     /// No offer: the 2xx carries it and the ACK the answer (late offer).
     None,
 }
@@ -259,8 +259,8 @@ pub enum UaEvent {
     ReferRequested {
         call: CallHandle,
         refer: ReferId,
-        target: NameAddr,
-        referred_by: Option<NameAddr>,
+        target: Box<NameAddr>,
+        referred_by: Option<Box<NameAddr>>,
         /// The Replaces carried in the Refer-To URI (consultative transfer).
         replaces: Option<Replaces>,
     },

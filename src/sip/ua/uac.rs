@@ -63,7 +63,7 @@ impl UserAgent {
         let mut sdp = SdpState::new(u64::from(self.rng.random::<u32>()));
         let offer = match p.offer {
             Offer::Auto => Some(sdp.offer(&media, Direction::SendRecv)),
-            Offer::Sdp(sd) => Some(sdp.offer_given(sd)),
+            Offer::Sdp(sd) => Some(sdp.offer_given(*sd)),
             Offer::None => None,
         };
         let dialog = Dialog {

@@ -132,21 +132,11 @@ impl UserAgent {
         });
     }
 
-    /// The checks of §8.2.2 and the extensions before a call is created: unsupported
-    /// Require (420), body type (415), Accept (406), Session-Expires too small (422), and
-    /// a missing Contact (400).
+    /// The checks of §8.2.2 and the extensions before a call is created (Require was
+    /// checked for every request): body type (415), Accept (406), Session-Expires too
+    /// small (422), and a missing Contact (400).
     fn screen_invite(&self, req: &Request) -> Option<(u16, Vec<(HeaderName, String)>)> {
         let h = &req.headers;
-        let Ok(require) = h.require() else {
-            return Some((400, Vec::new()));
-        };
-        let unsupported: Vec<&str> = require
-            .into_iter()
-            .filter(|t| !self.supports_option(t))
-            .collect();
-        if !unsupported.is_empty() {
-            return Some((420, vec![(HeaderName::Unsupported, unsupported.join(", "))]));
-        }
         if !req.body.is_empty() {
             let sdp = h
                 .content_type()
@@ -457,12 +447,13 @@ impl UserAgent {
         let initial = !c.dialog.confirmed;
         c.dialog.confirmed = true;
         let mut media = c.sdp.negotiated.clone();
-        if c.sdp.local_offer_pending {
+        let answered_in_ack = c.sdp.local_offer_pending;
+        if answered_in_ack {
             if let Some(sd) = sdp_body(&req.headers, &req.body) {
                 media = c.sdp.on_answer(sd);
             }
         }
-        let remote_hold = c.sdp.remote.as_ref().is_some_and(|r| r.is_hold(0));
+        let remote_hold = c.sdp.remote_holds(!answered_in_ack);
         self.timers
             .set(TimerKey::Call(call, CallTimer::Retransmit2xx), None);
         if initial {
