@@ -5,7 +5,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use voicetwin::sip::wire::Message;
+use std::net::SocketAddr;
+use voicetwin::sim::{RngFactory, SimDuration, SimTime};
+use voicetwin::sip::ua::{CallParams, UaConfig, UaEvent, UserAgent};
+use voicetwin::sip::wire::{Message, Uri};
 
 /// The messages of a basic call (INVITE with SDP, 100, 180, 200 with SDP, ACK, BYE, 200).
 fn call_messages() -> Vec<Vec<u8>> {
@@ -87,6 +90,86 @@ fn wire(c: &mut Criterion) {
     g.finish();
 }
 
+/// Two user agents wired back to back in memory; each call is INVITE, 100, 180, 200,
+/// ACK, BYE, 200 driven through the full sans-IO API (events, timers, retransmission
+/// bookkeeping).
+struct Pair {
+    a: UserAgent,
+    b: UserAgent,
+    a_addr: SocketAddr,
+    b_addr: SocketAddr,
+    now: SimTime,
+    target: Uri,
+}
+
+impl Pair {
+    fn new() -> Pair {
+        let a_addr: SocketAddr = "10.0.0.1:5060".parse().expect("literal");
+        let b_addr: SocketAddr = "10.0.0.2:5060".parse().expect("literal");
+        let f = RngFactory::new(1);
+        Pair {
+            a: UserAgent::new(UaConfig::new("alice", a_addr), f.stream("a", "ua")),
+            b: UserAgent::new(UaConfig::new("bob", b_addr), f.stream("b", "ua")),
+            a_addr,
+            b_addr,
+            now: SimTime::ZERO,
+            target: Uri::parse("sip:bob@10.0.0.2:5060").expect("literal"),
+        }
+    }
+
+    /// One complete call; returns the number of datagrams exchanged.
+    fn call(&mut self) -> usize {
+        let now = self.now;
+        self.a
+            .call(now, CallParams::new(self.target.clone()))
+            .expect("resolvable");
+        let mut sent = 0;
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit() {
+                self.b.handle_datagram(now, self.a_addr, &t.bytes);
+                sent += 1;
+                moved = true;
+            }
+            while let Some(t) = self.b.poll_transmit() {
+                self.a.handle_datagram(now, self.b_addr, &t.bytes);
+                sent += 1;
+                moved = true;
+            }
+            while let Some(e) = self.b.poll_event() {
+                if let UaEvent::IncomingCall { call, .. } = e {
+                    self.b.ring(now, call, 180, false, false).expect("ringing");
+                    self.b.answer(now, call).expect("answer");
+                    moved = true;
+                }
+            }
+            while let Some(e) = self.a.poll_event() {
+                if let UaEvent::Answered { call, .. } = e {
+                    self.a.hangup(now, call).expect("hangup");
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        // 10 ms of virtual time per call; expire finished transactions.
+        self.now = self.now + SimDuration::from_millis(10);
+        self.a.handle_timeout(self.now);
+        self.b.handle_timeout(self.now);
+        sent
+    }
+}
+
+fn calls(c: &mut Criterion) {
+    let mut g = c.benchmark_group("calls");
+    g.throughput(Throughput::Elements(1));
+    let mut pair = Pair::new();
+    assert_eq!(pair.call(), 7, "a basic call is seven messages");
+    g.bench_function("basic_call_two_uas", |b| b.iter(|| black_box(pair.call())));
+    g.finish();
+}
+
 fn config() -> Criterion {
     // Plots are off: the PDF/SVG plotting backend is not needed for the figures.
     Criterion::default().without_plots()
@@ -95,6 +178,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = wire
+    targets = wire, calls
 }
 criterion_main!(benches);

@@ -2,7 +2,9 @@
 //! inside it are built (route set, remote target, CSeq).
 
 use crate::sip::error::{Error, Result};
-use crate::sip::wire::{CSeq, HeaderName, Method, NameAddr, Request, Response, Uri, Via};
+use crate::sip::wire::{
+    CSeq, Essentials, HeaderName, Method, NameAddr, Request, Response, Uri, Via,
+};
 
 /// The identity of a dialog from one side: Call-ID, local tag, remote tag.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +106,53 @@ impl Dialog {
         })
     }
 
+    /// [`Dialog::uas`] from the already parsed essentials of the request.
+    pub fn uas_with(req: &Request, ess: &Essentials, local_tag: &str) -> Result<Dialog> {
+        let target = contact_uri(&req.headers)?.ok_or(Error::MissingHeader("Contact"))?;
+        Ok(Dialog {
+            id: DialogId {
+                call_id: ess.call_id.clone(),
+                local_tag: local_tag.to_string(),
+                remote_tag: ess.from_tag().unwrap_or("").to_string(),
+            },
+            local_uri: strip_tag(ess.to.clone()),
+            remote_uri: strip_tag(ess.from.clone()),
+            local_seq: 0,
+            remote_seq: Some(ess.cseq.seq),
+            remote_target: target,
+            route_set: req
+                .headers
+                .list(HeaderName::RecordRoute)
+                .map(str::to_string)
+                .collect(),
+            confirmed: false,
+        })
+    }
+
+    /// Completes a UAC dialog from a tagged response to our INVITE (§12.1.2): remote tag
+    /// and URI from To, remote target from Contact, route set from Record-Route
+    /// reversed. Local identity and CSeq are kept.
+    pub fn establish(&mut self, resp: &Response) -> Result<()> {
+        let to = resp.headers.to_addr()?;
+        let tag = to
+            .tag()
+            .ok_or_else(|| Error::header("To", "response without a tag cannot create a dialog"))?
+            .to_string();
+        self.id.remote_tag = tag;
+        self.remote_uri = strip_tag(to);
+        if let Some(u) = contact_uri(&resp.headers)? {
+            self.remote_target = u;
+        }
+        self.route_set = resp
+            .headers
+            .list(HeaderName::RecordRoute)
+            .map(str::to_string)
+            .collect();
+        self.route_set.reverse();
+        self.confirmed = resp.is_success();
+        Ok(())
+    }
+
     /// Replaces the remote target after a target refresh (re-INVITE, UPDATE or their
     /// 2xx) that carries a Contact.
     pub fn refresh_target(&mut self, headers: &crate::sip::wire::Headers) {
@@ -164,18 +213,18 @@ impl Dialog {
         };
         let mut req = Request::new(method.clone(), ruri);
         let h = &mut req.headers;
-        h.push(HeaderName::Via, via.to_string());
+        h.push(HeaderName::Via, via.encode());
         h.push(HeaderName::MaxForwards, "70");
         let mut from = self.local_uri.clone();
         from.params.set("tag", Some(&self.id.local_tag));
-        h.push(HeaderName::From, from.to_string());
+        h.push(HeaderName::From, from.encode());
         let mut to = self.remote_uri.clone();
         if !self.id.remote_tag.is_empty() {
             to.params.set("tag", Some(&self.id.remote_tag));
         }
-        h.push(HeaderName::To, to.to_string());
+        h.push(HeaderName::To, to.encode());
         h.push(HeaderName::CallId, self.id.call_id.as_str());
-        h.push(HeaderName::CSeq, CSeq::new(seq, method).to_string());
+        h.push(HeaderName::CSeq, CSeq::new(seq, method).encode());
         for r in routes {
             h.push(HeaderName::Route, r);
         }

@@ -1,7 +1,6 @@
 //! The SDP text codec (RFC 4566): session description ⇄ bytes.
 
 use crate::sip::error::{Error, Result};
-use std::fmt::Write;
 use std::net::IpAddr;
 
 /// `IP4` or `IP6`.
@@ -315,47 +314,64 @@ impl SessionDescription {
 
     /// Writes the description with CRLF line ends.
     pub fn to_text(&self) -> String {
-        let mut s = String::with_capacity(256);
+        use crate::sip::wire::push_u64;
+        let mut s = String::with_capacity(320);
+        let line = |s: &mut String, t: char, v: &str| {
+            s.push(t);
+            s.push('=');
+            s.push_str(v);
+            s.push_str("\r\n");
+        };
         let o = &self.origin;
-        s.push_str("v=0\r\n");
-        let _ = write!(
-            s,
-            "o={} {} {} IN {} {}\r\ns={}\r\n",
-            o.username,
-            o.session_id,
-            o.session_version,
-            o.addr_type.as_str(),
-            o.address,
-            self.session_name
-        );
+        s.push_str("v=0\r\no=");
+        s.push_str(&o.username);
+        s.push(' ');
+        push_u64(&mut s, o.session_id);
+        s.push(' ');
+        push_u64(&mut s, o.session_version);
+        s.push_str(" IN ");
+        s.push_str(o.addr_type.as_str());
+        s.push(' ');
+        s.push_str(&o.address);
+        s.push_str("\r\n");
+        line(&mut s, 's', &self.session_name);
         for (t, v) in self.other.iter().filter(|(t, _)| "iuep".contains(*t)) {
-            let _ = write!(s, "{t}={v}\r\n");
+            line(&mut s, *t, v);
         }
         write_conn_bw(&mut s, &self.connection, &self.bandwidth);
         for (a, z) in &self.timing {
-            let _ = write!(s, "t={a} {z}\r\n");
+            s.push_str("t=");
+            push_u64(&mut s, *a);
+            s.push(' ');
+            push_u64(&mut s, *z);
+            s.push_str("\r\n");
         }
         for (t, v) in self.other.iter().filter(|(t, _)| "rzk".contains(*t)) {
-            let _ = write!(s, "{t}={v}\r\n");
+            line(&mut s, *t, v);
         }
         write_attrs(&mut s, &self.attributes);
         for m in &self.media {
-            let _ = write!(s, "m={} {}", m.media, m.port);
+            s.push_str("m=");
+            s.push_str(&m.media);
+            s.push(' ');
+            push_u64(&mut s, u64::from(m.port));
             if let Some(n) = m.port_count {
-                let _ = write!(s, "/{n}");
+                s.push('/');
+                push_u64(&mut s, u64::from(n));
             }
-            let _ = write!(s, " {}", m.proto);
+            s.push(' ');
+            s.push_str(&m.proto);
             for f in &m.formats {
                 s.push(' ');
                 s.push_str(f);
             }
             s.push_str("\r\n");
             for (t, v) in m.other.iter().filter(|(t, _)| *t == 'i') {
-                let _ = write!(s, "{t}={v}\r\n");
+                line(&mut s, *t, v);
             }
             write_conn_bw(&mut s, &m.connection, &m.bandwidth);
             for (t, v) in m.other.iter().filter(|(t, _)| *t == 'k') {
-                let _ = write!(s, "{t}={v}\r\n");
+                line(&mut s, *t, v);
             }
             write_attrs(&mut s, &m.attributes);
         }
@@ -373,10 +389,18 @@ impl SessionDescription {
 
 fn write_conn_bw(s: &mut String, c: &Option<Connection>, bw: &[Bandwidth]) {
     if let Some(c) = c {
-        let _ = write!(s, "c=IN {} {}\r\n", c.addr_type.as_str(), c.address);
+        s.push_str("c=IN ");
+        s.push_str(c.addr_type.as_str());
+        s.push(' ');
+        s.push_str(&c.address);
+        s.push_str("\r\n");
     }
     for b in bw {
-        let _ = write!(s, "b={}:{}\r\n", b.bwtype, b.kbps);
+        s.push_str("b=");
+        s.push_str(&b.bwtype);
+        s.push(':');
+        crate::sip::wire::push_u64(s, u64::from(b.kbps));
+        s.push_str("\r\n");
     }
 }
 

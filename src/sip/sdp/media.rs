@@ -161,57 +161,89 @@ impl Codec {
     }
 }
 
+/// A codec from its rtpmap value (`name/rate[/channels]`) and fmtp, or from the static
+/// table when there is no rtpmap.
+fn resolve(pt: u8, rtpmap: Option<&str>, fmtp: Option<&str>) -> Option<Codec> {
+    let fmtp = fmtp.map(str::to_string);
+    if let Some(enc) = rtpmap {
+        let mut parts = enc.split('/');
+        let name = parts.next().filter(|n| !n.is_empty())?;
+        let clock_rate = parts.next()?.parse().ok()?;
+        let channels = match parts.next() {
+            Some(c) => Some(c.parse().ok()?),
+            None => None,
+        };
+        return Some(Codec {
+            payload_type: pt,
+            name: name.to_string(),
+            clock_rate,
+            channels,
+            fmtp,
+        });
+    }
+    STATIC
+        .iter()
+        .find(|(p, _, _)| *p == pt)
+        .map(|(p, n, r)| Codec {
+            fmtp,
+            ..Codec::new(*p, n, *r)
+        })
+}
+
 impl Media {
     /// The `a=rtpmap` of payload type `pt`, or the static definition.
     pub fn codec(&self, pt: u8) -> Option<Codec> {
-        let prefix = format!("{pt} ");
-        let fmtp = self
-            .attributes
-            .iter()
-            .find(|a| {
-                a.name == "fmtp" && a.value.as_deref().is_some_and(|v| v.starts_with(&prefix))
-            })
-            .and_then(|a| a.value.as_deref())
-            .map(|v| v[prefix.len()..].trim().to_string());
-        let mapped = self
-            .attributes
-            .iter()
-            .find(|a| {
-                a.name == "rtpmap" && a.value.as_deref().is_some_and(|v| v.starts_with(&prefix))
-            })
-            .and_then(|a| a.value.as_deref());
-        if let Some(v) = mapped {
-            let enc = v[prefix.len()..].trim();
-            let mut parts = enc.split('/');
-            let name = parts.next().filter(|n| !n.is_empty())?;
-            let clock_rate = parts.next()?.parse().ok()?;
-            let channels = match parts.next() {
-                Some(c) => Some(c.parse().ok()?),
-                None => None,
+        let (mut rtpmap, mut fmtp) = (None, None);
+        for a in &self.attributes {
+            let Some(v) = a.value.as_deref() else {
+                continue;
             };
-            return Some(Codec {
-                payload_type: pt,
-                name: name.to_string(),
-                clock_rate,
-                channels,
-                fmtp,
-            });
+            let target = match a.name.as_str() {
+                "rtpmap" => &mut rtpmap,
+                "fmtp" => &mut fmtp,
+                _ => continue,
+            };
+            if let Some((p, rest)) = v.split_once(' ') {
+                if target.is_none() && p.parse::<u8>().ok() == Some(pt) {
+                    *target = Some(rest.trim());
+                }
+            }
         }
-        STATIC
-            .iter()
-            .find(|(p, _, _)| *p == pt)
-            .map(|(p, n, r)| Codec {
-                fmtp,
-                ..Codec::new(*p, n, *r)
-            })
+        resolve(pt, rtpmap, fmtp)
     }
 
     /// Every format of the section that resolves to a codec, in the section's order.
     pub fn codecs(&self) -> Vec<Codec> {
-        self.formats
+        // One pass over the attributes: (pt, rtpmap, fmtp) for the listed formats.
+        let mut table: Vec<(u8, Option<&str>, Option<&str>)> = self
+            .formats
             .iter()
             .filter_map(|f| f.parse::<u8>().ok())
-            .filter_map(|pt| self.codec(pt))
+            .map(|pt| (pt, None, None))
+            .collect();
+        for a in &self.attributes {
+            let Some(v) = a.value.as_deref() else {
+                continue;
+            };
+            let is_map = match a.name.as_str() {
+                "rtpmap" => true,
+                "fmtp" => false,
+                _ => continue,
+            };
+            let Some((p, rest)) = v.split_once(' ') else {
+                continue;
+            };
+            let Ok(pt) = p.parse::<u8>() else { continue };
+            if let Some(e) = table.iter_mut().find(|e| e.0 == pt) {
+                let slot = if is_map { &mut e.1 } else { &mut e.2 };
+                if slot.is_none() {
+                    *slot = Some(rest.trim());
+                }
+            }
+        }
+        table
+            .into_iter()
+            .filter_map(|(pt, m, f)| resolve(pt, m, f))
             .collect()
     }
 

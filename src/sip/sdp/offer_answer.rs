@@ -73,6 +73,18 @@ impl MediaCapabilities {
         self.description(session_id, version, vec![m])
     }
 
+    /// True when [`MediaCapabilities::answer`] would accept an audio stream of `offer`.
+    pub fn accepts(&self, offer: &SessionDescription) -> bool {
+        offer.media.iter().any(|m| {
+            m.port != 0
+                && m.media == "audio"
+                && m.proto.starts_with("RTP/")
+                && m.codecs()
+                    .iter()
+                    .any(|c| c.is_voice() && self.codecs.iter().any(|x| x.same_encoding(c)))
+        })
+    }
+
     /// The answer to `offer` (RFC 3264 §6): the first audio stream with a voice codec in
     /// common is accepted with the common codecs in the offer's order and payload numbers
     /// (plus telephone-event and CN when both sides have them); every other stream is

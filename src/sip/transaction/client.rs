@@ -161,7 +161,7 @@ impl InviteClient {
         }
         let seq = h.cseq().map(|c| c.seq).unwrap_or(0);
         ack.headers
-            .push(HeaderName::CSeq, CSeq::new(seq, Method::Ack).to_string());
+            .push(HeaderName::CSeq, CSeq::new(seq, Method::Ack).encode());
         for r in h.get_all(HeaderName::Route) {
             ack.headers.push(HeaderName::Route, r);
         }

@@ -146,6 +146,15 @@ impl Transaction {
         }
     }
 
+    /// Sends an already serialised response through a server transaction.
+    pub fn send_encoded(&mut self, now: SimTime, status: u16, bytes: bytes::Bytes) {
+        match self {
+            Transaction::InviteServer(t) => t.send_encoded(now, status, bytes),
+            Transaction::NonInviteServer(t) => t.send_encoded(now, status, bytes),
+            _ => {}
+        }
+    }
+
     /// The request of a client transaction.
     pub fn request(&self) -> Option<&Request> {
         match self {

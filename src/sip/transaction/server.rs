@@ -90,12 +90,16 @@ impl InviteServer {
 
     /// The transaction user sends a response. Only allowed while proceeding.
     pub fn send_response(&mut self, now: SimTime, resp: &Response) {
+        self.send_encoded(now, resp.status, resp.to_bytes());
+    }
+
+    /// [`InviteServer::send_response`] for a response already serialised.
+    pub fn send_encoded(&mut self, now: SimTime, status: u16, bytes: Bytes) {
         if self.state != IstState::Proceeding {
             return;
         }
-        let bytes = resp.to_bytes();
         self.send(bytes.clone());
-        match resp.status {
+        match status {
             100..=199 => self.last = Some(bytes),
             200..=299 => self.state = IstState::Terminated,
             _ => {
@@ -218,17 +222,21 @@ impl NonInviteServer {
     }
 
     pub fn send_response(&mut self, now: SimTime, resp: &Response) {
+        self.send_encoded(now, resp.status, resp.to_bytes());
+    }
+
+    /// [`NonInviteServer::send_response`] for a response already serialised.
+    pub fn send_encoded(&mut self, now: SimTime, status: u16, bytes: Bytes) {
         if !self.is_pending() {
             return;
         }
-        let bytes = resp.to_bytes();
         self.out.push_back(Transmit {
             dst: self.dst,
             transport: self.transport,
             bytes: bytes.clone(),
         });
         self.last = Some(bytes);
-        if resp.status < 200 {
+        if status < 200 {
             self.state = NistState::Proceeding;
         } else if self.transport.is_reliable() {
             self.state = NistState::Terminated;

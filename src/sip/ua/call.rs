@@ -8,6 +8,7 @@ use crate::sip::dialog::Dialog;
 use crate::sip::error::Result;
 use crate::sip::sdp::{Direction, MediaCapabilities, Negotiated, SessionDescription, negotiate};
 use crate::sip::wire::{Request, Response};
+
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -60,7 +61,7 @@ pub(crate) enum Rel {
 /// A message the UA core retransmits itself: a 2xx to INVITE, or a reliable 1xx.
 #[derive(Clone, Debug)]
 pub(crate) struct Retransmit {
-    pub(crate) resp: Response,
+    pub(crate) status: u16,
     pub(crate) bytes: Bytes,
     pub(crate) dst: SocketAddr,
     pub(crate) interval: SimDuration,
@@ -97,6 +98,8 @@ pub(crate) struct SdpState {
     /// Our wanted direction (hold state).
     pub(crate) direction: Direction,
     pub(crate) negotiated: Option<Negotiated>,
+    /// The offer of the initial INVITE, parsed once on receipt.
+    pub(crate) remote_offer: Option<SessionDescription>,
 }
 
 impl SdpState {
@@ -109,6 +112,7 @@ impl SdpState {
             local_offer_pending: false,
             direction: Direction::SendRecv,
             negotiated: None,
+            remote_offer: None,
         }
     }
 
@@ -171,6 +175,11 @@ impl SdpState {
         let we_send = self.local.as_ref().is_some_and(|l| l.direction(0).sends());
         let null = remote.connection_for(0).is_some_and(|c| c.is_null());
         we_send && (!remote.direction(0).receives() || null)
+    }
+
+    /// The peer's offer not answered yet (the INVITE's, until we answer it).
+    pub(crate) fn take_offer(&mut self) -> Option<SessionDescription> {
+        self.remote_offer.take()
     }
 
     /// The peer answered our pending offer.

@@ -64,6 +64,15 @@ pub(crate) struct TxEntry {
     pub(crate) key: TxKey,
 }
 
+/// The branch of the top Via of a request we built (a scan, not a parse).
+fn top_branch(h: &crate::sip::wire::Headers) -> Option<&str> {
+    let via = h.get(HeaderName::Via)?;
+    let at = via.find(";branch=")? + ";branch=".len();
+    let rest = &via[at..];
+    let end = rest.find([';', ',', ' ']).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
 /// The methods this UA implements, for Allow.
 pub(crate) const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, REFER, NOTIFY, INFO";
@@ -184,13 +193,7 @@ impl UserAgent {
         owner: Owner,
     ) -> u64 {
         let id = self.id();
-        let branch = req
-            .headers
-            .via_top()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
-        let key = TxKey::client(&branch, &req.method);
+        let key = TxKey::client(top_branch(&req.headers).unwrap_or(""), &req.method);
         let (t, timers) = (self.cfg.transport, self.cfg.timers);
         let tx = if req.method == Method::Invite {
             Transaction::InviteClient(InviteClient::new(now, req, dst, t, timers))
@@ -227,6 +230,14 @@ impl UserAgent {
     pub(crate) fn tx_respond(&mut self, now: SimTime, id: u64, resp: &Response) {
         if let Some(e) = self.txs.get_mut(&id) {
             e.tx.send_response(now, resp);
+        }
+        self.flush_tx(id);
+    }
+
+    /// Sends an already serialised response through server transaction `id`.
+    pub(crate) fn tx_respond_encoded(&mut self, now: SimTime, id: u64, status: u16, bytes: Bytes) {
+        if let Some(e) = self.txs.get_mut(&id) {
+            e.tx.send_encoded(now, status, bytes);
         }
         self.flush_tx(id);
     }
@@ -479,11 +490,11 @@ impl UserAgent {
         let tag = self.new_tag();
         let call_id = self.new_call_id();
         let h = &mut req.headers;
-        h.push(HeaderName::Via, via.to_string());
+        h.push(HeaderName::Via, via.encode());
         h.push(HeaderName::MaxForwards, "70");
         let from = self.local_aor().with_tag(&tag);
         let h = &mut req.headers;
-        h.push(HeaderName::From, from.to_string());
+        h.push(HeaderName::From, from.encode());
         h.push(HeaderName::To, NameAddr::new(target).to_string());
         h.push(HeaderName::CallId, call_id);
         h.push(HeaderName::CSeq, "1 OPTIONS");

@@ -175,9 +175,10 @@ impl UserAgent {
         if let Some(sd) = &body {
             set_sdp(&mut resp.headers, &mut resp.body, sd);
         }
+        let bytes = resp.to_bytes();
         c.pending_2xx = Some(Retransmit {
-            bytes: resp.to_bytes(),
-            resp: resp.clone(),
+            bytes: bytes.clone(),
+            status: 200,
             dst,
             interval: t1,
             next: now + t1,
@@ -190,7 +191,7 @@ impl UserAgent {
             TimerKey::Call(call, CallTimer::Retransmit2xx),
             Some(now + t1),
         );
-        self.tx_respond(now, tx, &resp);
+        self.tx_respond_encoded(now, tx, 200, bytes);
         if let Some((interval, refresher, _)) = timer {
             self.arm_session_timer(now, call, interval, refresher == Refresher::Uas);
             if req.headers.contains(HeaderName::SessionExpires) {

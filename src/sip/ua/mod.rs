@@ -21,6 +21,7 @@
 
 mod call;
 mod core;
+mod hash;
 mod in_dialog;
 mod timers;
 mod uac;
@@ -33,11 +34,12 @@ use crate::sip::sdp::{Direction, MediaCapabilities, Negotiated, SessionDescripti
 use crate::sip::transaction::Timers;
 use crate::sip::transport::{Transmit, Transport};
 use crate::sip::wire::{HeaderName, NameAddr, Policy, Replaces, Request, Uri};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
 pub(crate) use call::Call;
 use core::{TimerKey, TxEntry};
+use hash::FastMap;
 
 /// A call of this user agent.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -279,13 +281,13 @@ pub struct UserAgent {
     pub(crate) cfg: UaConfig,
     pub(crate) rng: SimRng,
     pub(crate) next_id: u64,
-    pub(crate) txs: HashMap<u64, TxEntry>,
-    pub(crate) tx_keys: HashMap<crate::sip::transaction::TxKey, u64>,
+    pub(crate) txs: FastMap<u64, TxEntry>,
+    pub(crate) tx_keys: FastMap<crate::sip::transaction::TxKey, u64>,
     pub(crate) calls: BTreeMap<CallHandle, Call>,
     /// (Call-ID, local tag) → call.
-    pub(crate) dialogs: HashMap<(String, String), CallHandle>,
+    pub(crate) dialogs: FastMap<(String, String), CallHandle>,
     /// (Call-ID, From tag, CSeq) of incoming INVITEs → call (retransmissions, §8.2.2.2).
-    pub(crate) invites: HashMap<(String, String, u32), CallHandle>,
+    pub(crate) invites: FastMap<(String, String, u32), CallHandle>,
     pub(crate) timers: timers::TimerSet<TimerKey>,
     pub(crate) out: VecDeque<Transmit>,
     pub(crate) events: VecDeque<UaEvent>,
@@ -298,11 +300,11 @@ impl UserAgent {
             cfg,
             rng,
             next_id: 1,
-            txs: HashMap::new(),
-            tx_keys: HashMap::new(),
+            txs: FastMap::default(),
+            tx_keys: FastMap::default(),
             calls: BTreeMap::new(),
-            dialogs: HashMap::new(),
-            invites: HashMap::new(),
+            dialogs: FastMap::default(),
+            invites: FastMap::default(),
             timers: timers::TimerSet::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),

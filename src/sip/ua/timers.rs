@@ -1,21 +1,22 @@
 //! A set of named deadlines: one entry per key, earliest first.
 
+use super::hash::FastMap;
 use crate::sim::SimTime;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::Hash;
 
 /// Deadlines keyed by `K`. Setting a key replaces its previous deadline; iteration order
 /// is (time, key), so it never depends on hashing.
 #[derive(Debug)]
 pub(crate) struct TimerSet<K: Ord + Copy + Hash> {
-    at: HashMap<K, SimTime>,
+    at: FastMap<K, SimTime>,
     queue: BTreeSet<(SimTime, K)>,
 }
 
 impl<K: Ord + Copy + Hash> TimerSet<K> {
     pub(crate) fn new() -> Self {
         TimerSet {
-            at: HashMap::new(),
+            at: FastMap::default(),
             queue: BTreeSet::new(),
         }
     }

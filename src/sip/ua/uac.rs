@@ -84,12 +84,12 @@ impl UserAgent {
         let via = self.via();
         {
             let h = &mut req.headers;
-            h.push(HeaderName::Via, via.to_string());
+            h.push(HeaderName::Via, via.encode());
             h.push(HeaderName::MaxForwards, "70");
             let mut f = dialog.local_uri.clone();
             f.params.set("tag", Some(&dialog.id.local_tag));
-            h.push(HeaderName::From, f.to_string());
-            h.push(HeaderName::To, dialog.remote_uri.to_string());
+            h.push(HeaderName::From, f.encode());
+            h.push(HeaderName::To, dialog.remote_uri.encode());
             h.push(HeaderName::CallId, dialog.id.call_id.as_str());
             h.push(HeaderName::CSeq, "1 INVITE");
         }
@@ -202,14 +202,9 @@ impl UserAgent {
             }
             return;
         }
-        if let (Some(inv), Ok(to)) = (&c.invite, r.headers.to_addr()) {
-            if to.tag().is_some() && c.dialog.id.remote_tag.is_empty() {
-                if let Ok(d) = Dialog::uac(inv, &r) {
-                    let seq = c.dialog.local_seq;
-                    c.dialog = d;
-                    c.dialog.local_seq = seq;
-                }
-            }
+        if c.dialog.id.remote_tag.is_empty() {
+            // A tagged provisional creates the early dialog; untagged ones do not.
+            let _ = c.dialog.establish(&r);
         }
         let reliable = r.headers.lists_option(HeaderName::Require, "100rel");
         let rseq = r.headers.rseq().ok().flatten();
@@ -266,13 +261,10 @@ impl UserAgent {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(inv) = c.invite.clone() else { return };
-        let Ok(mut dialog) = Dialog::uac(&inv, &r) else {
+        let invite_seq = r.headers.cseq().map(|x| x.seq).unwrap_or(1);
+        if c.dialog.establish(&r).is_err() {
             return;
-        };
-        let invite_seq = inv.headers.cseq().map(|x| x.seq).unwrap_or(1);
-        dialog.local_seq = dialog.local_seq.max(c.dialog.local_seq);
-        c.dialog = dialog;
+        }
         c.state = State::Confirmed;
         c.invite_tx = None;
         let mut ack_sdp = None;
@@ -442,9 +434,9 @@ impl UserAgent {
         };
         let seq = c.dialog.local_seq + 1;
         c.dialog.local_seq = seq;
-        req.headers.set(HeaderName::Via, via.to_string());
+        req.headers.set(HeaderName::Via, via.encode());
         req.headers
-            .set(HeaderName::CSeq, CSeq::new(seq, Method::Invite).to_string());
+            .set(HeaderName::CSeq, CSeq::new(seq, Method::Invite).encode());
         edit(&mut req);
         c.invite = Some(req.clone());
         c.state = State::Calling;
@@ -503,7 +495,7 @@ impl UserAgent {
         }
         let seq = h.cseq().map(|x| x.seq).unwrap_or(1);
         req.headers
-            .push(HeaderName::CSeq, CSeq::new(seq, Method::Cancel).to_string());
+            .push(HeaderName::CSeq, CSeq::new(seq, Method::Cancel).encode());
         for r in h.get_all(HeaderName::Route) {
             req.headers.push(HeaderName::Route, r);
         }

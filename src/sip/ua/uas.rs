@@ -44,10 +44,8 @@ impl UserAgent {
         if !req.body.is_empty() && offer.is_none() {
             return self.respond_new(now, &req, key, dst, 400, &[]);
         }
-        if let Some(o) = &offer {
-            if self.cfg.media.answer(o, 0, 0, Direction::SendRecv).is_err() {
-                return self.respond_new(now, &req, key, dst, 488, &[]);
-            }
+        if offer.as_ref().is_some_and(|o| !self.cfg.media.accepts(o)) {
+            return self.respond_new(now, &req, key, dst, 488, &[]);
         }
         let replaces = match req.headers.replaces() {
             Err(_) => return self.respond_new(now, &req, key, dst, 400, &[]),
@@ -78,7 +76,7 @@ impl UserAgent {
             }
         };
         let local_tag = self.new_tag();
-        let Ok(dialog) = Dialog::uas(&req, &local_tag) else {
+        let Ok(dialog) = Dialog::uas_with(&req, &ess, &local_tag) else {
             return self.respond_new(now, &req, key, dst, 400, &[]);
         };
         let handle = CallHandle(self.id());
@@ -89,7 +87,8 @@ impl UserAgent {
         } else {
             Rel::No
         };
-        let session_id = u64::from(self.rng.random::<u32>());
+        let mut sdp = SdpState::new(u64::from(self.rng.random::<u32>()));
+        sdp.remote_offer = offer;
         let tx = self.start_server(key, true, dst, Owner::Call(handle, Purpose::Server));
         let trying = self.response(&req, 100, None, None);
         self.tx_respond(now, tx, &trying);
@@ -100,7 +99,7 @@ impl UserAgent {
             peer: src,
             resp_dst: dst,
             media: self.cfg.media.clone(),
-            sdp: SdpState::new(session_id),
+            sdp,
             invite: Some(req.clone()),
             invite_tx: None,
             cancel: CancelState::None,
@@ -238,8 +237,8 @@ impl UserAgent {
         let bytes = resp.to_bytes();
         let tx = c.server_tx;
         c.reliable = Some(Retransmit {
-            resp: resp.clone(),
-            bytes,
+            status: resp.status,
+            bytes: bytes.clone(),
             dst: c.resp_dst,
             interval: t1,
             next: now + t1,
@@ -251,7 +250,7 @@ impl UserAgent {
         self.timers
             .set(TimerKey::Call(call, CallTimer::Reliable1xx), Some(now + t1));
         if let Some(tx) = tx {
-            self.tx_respond(now, tx, &resp);
+            self.tx_respond_encoded(now, tx, resp.status, bytes);
         }
     }
 
@@ -270,11 +269,11 @@ impl UserAgent {
         }
         r.interval = r.interval * 2;
         r.next = (now + r.interval).min(r.deadline);
-        let (resp, next, tx) = (r.resp.clone(), r.next, c.server_tx);
+        let (status, bytes, next, tx) = (r.status, r.bytes.clone(), r.next, c.server_tx);
         self.timers
             .set(TimerKey::Call(call, CallTimer::Reliable1xx), Some(next));
         if let Some(tx) = tx {
-            self.tx_respond(now, tx, &resp);
+            self.tx_respond_encoded(now, tx, status, bytes);
         }
     }
 
@@ -316,7 +315,7 @@ impl UserAgent {
         let deadline = now + self.cfg.timers.timeout();
         let c = self.uas_call(call, "answer")?;
         let inv = c.invite.clone().ok_or(Error::UnknownCall(call.0))?;
-        let offer = sdp_body(&inv.headers, &inv.body);
+        let offer = c.sdp.take_offer();
         let caps = c.media.clone();
         let body = match (given, offer) {
             (Some(sd), Some(offer)) => {
@@ -347,13 +346,14 @@ impl UserAgent {
             }
         }
         set_sdp(&mut resp.headers, &mut resp.body, &body);
+        let bytes = resp.to_bytes();
         let tx = c.server_tx.take();
         c.state = State::Confirmed;
         c.reliable = None;
         c.queued_reliable.clear();
         c.pending_2xx = Some(Retransmit {
-            bytes: resp.to_bytes(),
-            resp: resp.clone(),
+            bytes: bytes.clone(),
+            status: 200,
             dst: c.resp_dst,
             interval: t1,
             next: now + t1,
@@ -370,7 +370,7 @@ impl UserAgent {
             Some(now + t1),
         );
         if let Some(tx) = tx {
-            self.tx_respond(now, tx, &resp);
+            self.tx_respond_encoded(now, tx, 200, bytes);
         }
         if let Some((interval, refresher, _)) = timer {
             self.arm_session_timer(now, call, interval, refresher == Refresher::Uas);
@@ -516,10 +516,11 @@ fn make(inv: &Request, status: u16, tag: &str) -> Response {
 
 /// The SDP answer for an early-media provisional: the same answer goes in the 2xx.
 fn early_answer(c: &mut Call, inv: &Request) -> Result<Option<SessionDescription>> {
+    let _ = inv;
     if c.sdp.remote.is_some() {
         return Ok(c.sdp.local.clone());
     }
-    match sdp_body(&inv.headers, &inv.body) {
+    match c.sdp.take_offer() {
         Some(offer) => {
             let caps = c.media.clone();
             c.sdp.answer(&caps, offer).map(Some)

@@ -86,7 +86,7 @@ impl Request {
 
     /// The serialised request.
     pub fn to_bytes(&self) -> Bytes {
-        let mut s = String::with_capacity(256 + self.headers.len() * 40);
+        let mut s = String::with_capacity(head_size(&self.headers, &self.body) + 96);
         s.push_str(self.method.as_str());
         s.push(' ');
         self.uri.write(&mut s);
@@ -132,7 +132,8 @@ impl Response {
 
     /// The serialised response.
     pub fn to_bytes(&self) -> Bytes {
-        let mut s = String::with_capacity(256 + self.headers.len() * 40);
+        let mut s =
+            String::with_capacity(head_size(&self.headers, &self.body) + 16 + self.reason.len());
         push_version(&mut s, self.version);
         s.push(' ');
         push_u64(&mut s, u64::from(self.status));
@@ -241,6 +242,16 @@ pub(crate) fn push_u64(s: &mut String, mut n: u64) {
     for &b in &buf[i..] {
         s.push(b as char);
     }
+}
+
+/// Bytes needed for the headers, Content-Length, the blank line and the body.
+fn head_size(headers: &Headers, body: &Bytes) -> usize {
+    headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 4)
+        .sum::<usize>()
+        + 32
+        + body.len()
 }
 
 fn finish(mut s: String, headers: &Headers, body: &Bytes) -> Bytes {

@@ -40,8 +40,7 @@ impl Host {
             return Err(bad("empty host"));
         }
         let trimmed = s.strip_suffix('.').unwrap_or(s);
-        let labels: Vec<&str> = trimmed.split('.').collect();
-        let top = labels.last().copied().unwrap_or("");
+        let top = trimmed.rsplit('.').next().unwrap_or("");
         if top.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
             // A top label starting with a digit can only be an IPv4 address.
             return s
@@ -49,7 +48,7 @@ impl Host {
                 .map(Host::Ipv4)
                 .map_err(|_| bad("bad IPv4 address"));
         }
-        for label in &labels {
+        for label in trimmed.split('.') {
             let b = label.as_bytes();
             if b.is_empty()
                 || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')

@@ -243,9 +243,7 @@ pub fn make_response_from(
         r.headers.push(HeaderName::From, v);
     }
     if let Some(v) = headers.get(HeaderName::To) {
-        let has_tag = NameAddr::parse(v)
-            .map(|a| a.tag().is_some())
-            .unwrap_or(true);
+        let has_tag = has_tag_param(v);
         match to_tag {
             Some(t) if !has_tag && status != 100 => {
                 r.headers.push(HeaderName::To, format!("{v};tag={t}"));
@@ -260,6 +258,33 @@ pub fn make_response_from(
         r.headers.push(HeaderName::CSeq, v);
     }
     r
+}
+
+/// True when a From/To value carries a `tag` parameter. A scan rather than a parse: the
+/// header parameters start after the `>` closing the first `<` outside quotes, or at the
+/// first `;` of a bare addr-spec.
+pub(crate) fn has_tag_param(v: &str) -> bool {
+    let b = v.as_bytes();
+    let (mut i, mut in_quote, mut open) = (0, false, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_quote => i += 1,
+            b'"' => in_quote = !in_quote,
+            b'<' if !in_quote => open = true,
+            b'>' if !in_quote && open => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let params = if open {
+        v.get(i + 1..).unwrap_or("")
+    } else {
+        v.find(';').map(|j| &v[j..]).unwrap_or("")
+    };
+    params.split(';').skip(1).any(|p| {
+        let (name, _) = p.split_once('=').unwrap_or((p, ""));
+        name.trim().eq_ignore_ascii_case("tag")
+    })
 }
 
 /// True for the methods RFC 3261 and the extensions this stack implements.
@@ -335,6 +360,21 @@ mod tests {
             check_request(&r, &Policy::default()).unwrap_err().status,
             400
         );
+    }
+
+    #[test]
+    fn tag_detection_without_parsing() {
+        for (v, want) in [
+            ("<sip:a@b>;tag=1", true),
+            ("<sip:a@b;tag=1>", false),
+            ("\"x>;tag=\" <sip:a@b>", false),
+            ("\"x\" <sip:a@b> ; TAG = 5", true),
+            ("sip:a@b;tag=9", true),
+            ("sip:a@b", false),
+            ("<sip:a@b>;tagx=1", false),
+        ] {
+            assert_eq!(has_tag_param(v), want, "{v}");
+        }
     }
 
     #[test]

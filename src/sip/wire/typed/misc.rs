@@ -72,9 +72,20 @@ impl CSeq {
     }
 }
 
+impl CSeq {
+    /// The header value without the formatting machinery.
+    pub fn encode(&self) -> String {
+        let mut s = String::with_capacity(16);
+        crate::sip::wire::push_u64(&mut s, u64::from(self.seq));
+        s.push(' ');
+        s.push_str(self.method.as_str());
+        s
+    }
+}
+
 impl fmt::Display for CSeq {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.seq, self.method)
+        f.write_str(&self.encode())
     }
 }
 

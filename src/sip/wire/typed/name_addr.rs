@@ -112,8 +112,9 @@ impl NameAddr {
     }
 }
 
-impl fmt::Display for NameAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl NameAddr {
+    /// The header value, as [`fmt::Display`] writes it, without the formatting machinery.
+    pub fn encode(&self) -> String {
         let mut s = String::with_capacity(64);
         if let Some(d) = &self.display {
             quote(d, &mut s);
@@ -123,7 +124,13 @@ impl fmt::Display for NameAddr {
         self.uri.write(&mut s);
         s.push('>');
         self.params.write_uri(&mut s);
-        f.write_str(&s)
+        s
+    }
+}
+
+impl fmt::Display for NameAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.encode())
     }
 }
 

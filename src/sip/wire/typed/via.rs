@@ -139,23 +139,46 @@ impl Via {
 
     /// "host:port" of sent-by, for transaction matching (RFC 3261 §17.2.3).
     pub fn sent_by_key(&self) -> String {
-        let mut s = match &self.host {
-            Host::Domain(d) => d.to_ascii_lowercase(),
-            h => h.to_string(),
-        };
+        let mut s = String::with_capacity(32);
+        match &self.host {
+            Host::Domain(d) => s.extend(d.chars().map(|c| c.to_ascii_lowercase())),
+            h => {
+                use std::fmt::Write;
+                let _ = write!(s, "{h}");
+            }
+        }
         s.push(':');
-        s.push_str(&self.port.unwrap_or(5060).to_string());
+        crate::sip::wire::push_u64(&mut s, u64::from(self.port.unwrap_or(5060)));
+        s
+    }
+}
+
+impl Via {
+    /// The header value, as [`fmt::Display`] writes it, without the formatting machinery.
+    pub fn encode(&self) -> String {
+        let mut s = String::with_capacity(64);
+        s.push_str("SIP/2.0/");
+        s.push_str(&self.transport);
+        s.push(' ');
+        match &self.host {
+            Host::Domain(d) => s.push_str(d),
+            h => {
+                use std::fmt::Write;
+                let _ = write!(s, "{h}");
+            }
+        }
+        if let Some(p) = self.port {
+            s.push(':');
+            crate::sip::wire::push_u64(&mut s, u64::from(p));
+        }
+        self.params.write_uri(&mut s);
         s
     }
 }
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
-        if let Some(p) = self.port {
-            write!(f, ":{p}")?;
-        }
-        write!(f, "{}", self.params)
+        f.write_str(&self.encode())
     }
 }
 
