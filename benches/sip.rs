@@ -154,7 +154,7 @@ impl Pair {
             }
         }
         // 10 ms of virtual time per call; expire finished transactions.
-        self.now = self.now + SimDuration::from_millis(10);
+        self.now += SimDuration::from_millis(10);
         self.a.handle_timeout(self.now);
         self.b.handle_timeout(self.now);
         sent
