@@ -9,6 +9,7 @@
 
 pub mod dialog;
 mod error;
+pub mod proxy;
 pub mod sdp;
 pub mod transaction;
 mod transport;

@@ -8,32 +8,41 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use voicetwin::sim::{RngFactory, SimDuration, SimTime};
 use voicetwin::sip::Transmit;
+use voicetwin::sip::proxy::{ProxyCore, ProxyEvent};
 use voicetwin::sip::ua::{CallHandle, UaConfig, UaEvent, UserAgent};
 use voicetwin::sip::wire::Uri;
 
+/// The routing logic of a proxy element under test: called for each proxy event.
+pub type Router = Box<dyn FnMut(&mut ProxyCore, SimTime, ProxyEvent)>;
+
 pub enum Node {
     Ua(Box<UserAgent>),
+    Proxy(Box<ProxyCore>, Router),
 }
 
 impl Node {
     fn recv(&mut self, now: SimTime, src: SocketAddr, b: &[u8]) {
         match self {
             Node::Ua(u) => u.handle_datagram(now, src, b),
+            Node::Proxy(p, _) => p.handle_datagram(now, src, b),
         }
     }
     fn transmit(&mut self) -> Option<Transmit> {
         match self {
             Node::Ua(u) => u.poll_transmit(),
+            Node::Proxy(p, _) => p.poll_transmit(),
         }
     }
     fn timeout(&self) -> Option<SimTime> {
         match self {
             Node::Ua(u) => u.poll_timeout(),
+            Node::Proxy(p, _) => p.poll_timeout(),
         }
     }
     fn fire(&mut self, now: SimTime) {
         match self {
             Node::Ua(u) => u.handle_timeout(now),
+            Node::Proxy(p, _) => p.handle_timeout(now),
         }
     }
 }
@@ -65,6 +74,7 @@ pub struct Net {
     seq: u64,
     pub wire: Vec<Seen>,
     pub events: Vec<(SimTime, SocketAddr, UaEvent)>,
+    proxy_log: Vec<(SimTime, SocketAddr, ProxyEvent)>,
     /// Datagrams for which this returns true are lost.
     pub drop: Option<DropRule>,
 }
@@ -96,6 +106,7 @@ impl Net {
             seq: 0,
             wire: Vec::new(),
             events: Vec::new(),
+            proxy_log: Vec::new(),
             drop: None,
         }
     }
@@ -112,8 +123,26 @@ impl Net {
     pub fn ua(&mut self, a: SocketAddr) -> &mut UserAgent {
         match self.nodes.get_mut(&a) {
             Some(Node::Ua(u)) => u,
-            None => panic!("no UA at {a}"),
+            _ => panic!("no UA at {a}"),
         }
+    }
+
+    pub fn add_proxy(&mut self, p: ProxyCore, router: Router) -> SocketAddr {
+        let a = p.address();
+        self.nodes.insert(a, Node::Proxy(Box::new(p), router));
+        a
+    }
+
+    pub fn proxy(&mut self, a: SocketAddr) -> &mut ProxyCore {
+        match self.nodes.get_mut(&a) {
+            Some(Node::Proxy(p, _)) => p,
+            _ => panic!("no proxy at {a}"),
+        }
+    }
+
+    /// Proxy events seen so far, as recorded by [`Net::collect`].
+    pub fn proxy_events(&self) -> &[(SimTime, SocketAddr, ProxyEvent)] {
+        &self.proxy_log
     }
 
     /// Injects raw bytes as if `src` had sent them to `dst`.
@@ -132,6 +161,19 @@ impl Net {
         let now = self.now;
         let mut sent = Vec::new();
         for (a, n) in self.nodes.iter_mut() {
+            match n {
+                Node::Ua(u) => {
+                    while let Some(e) = u.poll_event() {
+                        self.events.push((now, *a, e));
+                    }
+                }
+                Node::Proxy(p, router) => {
+                    while let Some(e) = p.poll_event() {
+                        self.proxy_log.push((now, *a, e.clone()));
+                        router(p, now, e);
+                    }
+                }
+            }
             while let Some(t) = n.transmit() {
                 sent.push(Seen {
                     at: now,
@@ -139,10 +181,6 @@ impl Net {
                     dst: t.dst,
                     bytes: t.bytes,
                 });
-            }
-            let Node::Ua(u) = n;
-            while let Some(e) = u.poll_event() {
-                self.events.push((now, *a, e));
             }
         }
         for s in sent {

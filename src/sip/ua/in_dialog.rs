@@ -158,6 +158,9 @@ impl UserAgent {
         c.dialog.refresh_target(&req.headers);
         let tag = c.dialog.id.local_tag.clone();
         let mut resp = crate::sip::wire::make_response(&req, 200, "OK", Some(&tag));
+        for rr in req.headers.get_all(HeaderName::RecordRoute) {
+            resp.headers.push(HeaderName::RecordRoute, rr);
+        }
         resp.headers.push(HeaderName::Contact, contact);
         resp.headers.push(HeaderName::Supported, supported);
         let timer = uas_session_timer(&req, st);

@@ -21,9 +21,9 @@
 
 mod call;
 mod core;
-mod hash;
+pub(crate) mod hash;
 mod in_dialog;
-mod timers;
+pub(crate) mod timers;
 mod uac;
 mod uas;
 

@@ -505,13 +505,21 @@ impl UserAgent {
     }
 }
 
+/// A response to the INVITE; dialog-creating ones (1xx, 2xx) carry the request's
+/// Record-Route (§12.1.1).
 fn make(inv: &Request, status: u16, tag: &str) -> Response {
-    crate::sip::wire::make_response(
+    let mut r = crate::sip::wire::make_response(
         inv,
         status,
         crate::sip::wire::reason_phrase(status),
         Some(tag),
-    )
+    );
+    if status < 300 {
+        for rr in inv.headers.get_all(HeaderName::RecordRoute) {
+            r.headers.push(HeaderName::RecordRoute, rr);
+        }
+    }
+    r
 }
 
 /// The SDP answer for an early-media provisional: the same answer goes in the 2xx.
