@@ -7,6 +7,7 @@
 //!
 //! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
 
+pub mod b2bua;
 pub mod dialog;
 mod error;
 pub mod proxy;

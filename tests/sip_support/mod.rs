@@ -15,33 +15,38 @@ use voicetwin::sip::wire::Uri;
 /// The routing logic of a proxy element under test: called for each proxy event.
 pub type Router = Box<dyn FnMut(&mut ProxyCore, SimTime, ProxyEvent)>;
 
+/// Application logic of a user agent under test: gets each event, may act on the agent,
+/// and returns the events to record.
+pub type Hook = Box<dyn FnMut(&mut UserAgent, SimTime, UaEvent) -> Vec<UaEvent>>;
+
 pub enum Node {
     Ua(Box<UserAgent>),
+    App(Box<UserAgent>, Hook),
     Proxy(Box<ProxyCore>, Router),
 }
 
 impl Node {
     fn recv(&mut self, now: SimTime, src: SocketAddr, b: &[u8]) {
         match self {
-            Node::Ua(u) => u.handle_datagram(now, src, b),
+            Node::Ua(u) | Node::App(u, _) => u.handle_datagram(now, src, b),
             Node::Proxy(p, _) => p.handle_datagram(now, src, b),
         }
     }
     fn transmit(&mut self) -> Option<Transmit> {
         match self {
-            Node::Ua(u) => u.poll_transmit(),
+            Node::Ua(u) | Node::App(u, _) => u.poll_transmit(),
             Node::Proxy(p, _) => p.poll_transmit(),
         }
     }
     fn timeout(&self) -> Option<SimTime> {
         match self {
-            Node::Ua(u) => u.poll_timeout(),
+            Node::Ua(u) | Node::App(u, _) => u.poll_timeout(),
             Node::Proxy(p, _) => p.poll_timeout(),
         }
     }
     fn fire(&mut self, now: SimTime) {
         match self {
-            Node::Ua(u) => u.handle_timeout(now),
+            Node::Ua(u) | Node::App(u, _) => u.handle_timeout(now),
             Node::Proxy(p, _) => p.handle_timeout(now),
         }
     }
@@ -122,9 +127,18 @@ impl Net {
 
     pub fn ua(&mut self, a: SocketAddr) -> &mut UserAgent {
         match self.nodes.get_mut(&a) {
-            Some(Node::Ua(u)) => u,
+            Some(Node::Ua(u)) | Some(Node::App(u, _)) => u,
             _ => panic!("no UA at {a}"),
         }
+    }
+
+    /// Adds a user agent driven by `hook` (an element under test).
+    pub fn add_app(&mut self, cfg: UaConfig, hook: Hook) -> SocketAddr {
+        let a = cfg.local;
+        let rng = RngFactory::new(7).stream(&a.to_string(), "ua");
+        self.nodes
+            .insert(a, Node::App(Box::new(UserAgent::new(cfg, rng)), hook));
+        a
     }
 
     pub fn add_proxy(&mut self, p: ProxyCore, router: Router) -> SocketAddr {
@@ -165,6 +179,13 @@ impl Net {
                 Node::Ua(u) => {
                     while let Some(e) = u.poll_event() {
                         self.events.push((now, *a, e));
+                    }
+                }
+                Node::App(u, hook) => {
+                    while let Some(e) = u.poll_event() {
+                        for out in hook(u, now, e) {
+                            self.events.push((now, *a, out));
+                        }
                     }
                 }
                 Node::Proxy(p, router) => {

@@ -375,6 +375,13 @@ impl UserAgent {
         self.calls.get(&call).and_then(|c| c.sdp.remote.as_ref())
     }
 
+    /// The offer of an incoming call's INVITE, until it is answered.
+    pub fn remote_offer(&self, call: CallHandle) -> Option<&SessionDescription> {
+        self.calls
+            .get(&call)
+            .and_then(|c| c.sdp.remote_offer.as_ref())
+    }
+
     /// The local hold state of a call.
     pub fn local_direction(&self, call: CallHandle) -> Option<Direction> {
         self.calls.get(&call).map(|c| c.sdp.direction)
@@ -400,7 +407,26 @@ impl UserAgent {
         early_media: bool,
         reliable: bool,
     ) -> Result<()> {
-        self.send_provisional(now, call, status, early_media, reliable)
+        let early = if early_media {
+            uas::EarlyMedia::Auto
+        } else {
+            uas::EarlyMedia::None
+        };
+        self.send_provisional(now, call, status, early, reliable)
+    }
+
+    /// Sends a provisional response carrying this SDP as the early-media answer (a
+    /// B2BUA passing the other leg's early media through).
+    pub fn ring_with_sdp(
+        &mut self,
+        now: SimTime,
+        call: CallHandle,
+        status: u16,
+        sdp: SessionDescription,
+        reliable: bool,
+    ) -> Result<()> {
+        let early = uas::EarlyMedia::Given(Box::new(sdp));
+        self.send_provisional(now, call, status, early, reliable)
     }
 
     /// Answers an incoming call with 200, with an SDP answer built from the call's media

@@ -17,6 +17,15 @@ use rand::Rng;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+/// What SDP a provisional response carries.
+pub(crate) enum EarlyMedia {
+    None,
+    /// The answer built from the call's capabilities.
+    Auto,
+    /// This SDP (a B2BUA passing the other leg's early media through).
+    Given(Box<SessionDescription>),
+}
+
 impl UserAgent {
     /// A new INVITE (no To tag).
     pub(crate) fn on_invite(
@@ -190,7 +199,7 @@ impl UserAgent {
         now: SimTime,
         call: CallHandle,
         status: u16,
-        early_media: bool,
+        early: EarlyMedia,
         reliable: bool,
     ) -> Result<()> {
         let supports = self.cfg.supports_100rel;
@@ -199,10 +208,19 @@ impl UserAgent {
         let inv = c.invite.clone().ok_or(Error::UnknownCall(call.0))?;
         let mut resp = make(&inv, status.clamp(101, 199), &c.dialog.id.local_tag);
         resp.headers.push(HeaderName::Contact, contact);
-        if early_media {
-            if let Some(sd) = early_answer(c, &inv)? {
-                set_sdp(&mut resp.headers, &mut resp.body, &sd);
+        let sdp = match early {
+            EarlyMedia::None => None,
+            EarlyMedia::Auto => early_answer(c, &inv)?,
+            EarlyMedia::Given(sd) => {
+                match c.sdp.take_offer() {
+                    Some(offer) => c.sdp.answer_given(offer, (*sd).clone()),
+                    None => c.sdp.local = Some((*sd).clone()),
+                }
+                Some(*sd)
             }
+        };
+        if let Some(sd) = &sdp {
+            set_sdp(&mut resp.headers, &mut resp.body, sd);
         }
         c.state = State::Early;
         let rel =
@@ -317,17 +335,22 @@ impl UserAgent {
         let inv = c.invite.clone().ok_or(Error::UnknownCall(call.0))?;
         let offer = c.sdp.take_offer();
         let caps = c.media.clone();
-        let body = match (given, offer) {
-            (Some(sd), Some(offer)) => {
+        // The offer may already have been answered in a provisional response: the 2xx
+        // then repeats that answer (RFC 3261 §13.2.1, RFC 3262 §5).
+        let answered_early = c.sdp.remote.is_some() && !c.sdp.local_offer_pending;
+        let body = match (given, offer, c.sdp.local.clone()) {
+            (Some(sd), Some(offer), _) => {
                 c.sdp.answer_given(offer, sd.clone());
                 sd
             }
-            (Some(sd), None) => c.sdp.offer_given(sd),
-            (None, Some(offer)) => match &c.sdp.local {
-                Some(early) if c.sdp.remote.is_some() => early.clone(),
-                _ => c.sdp.answer(&caps, offer)?,
-            },
-            (None, None) => c.sdp.offer(&caps, Direction::SendRecv),
+            (Some(sd), None, _) if answered_early => {
+                c.sdp.local = Some(sd.clone());
+                sd
+            }
+            (Some(sd), None, _) => c.sdp.offer_given(sd),
+            (None, Some(offer), _) => c.sdp.answer(&caps, offer)?,
+            (None, None, Some(early)) if answered_early => early,
+            (None, None, _) => c.sdp.offer(&caps, Direction::SendRecv),
         };
         let mut resp = make(&inv, 200, &c.dialog.id.local_tag);
         resp.headers.push(HeaderName::Contact, contact);
