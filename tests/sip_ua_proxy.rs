@@ -150,6 +150,13 @@ fn basic_call_through_the_proxy_with_record_route() {
             reason: EndReason::RemoteBye
         }]
     );
+    // The whole ladder (ports: 5060 at every node, so the addresses tell them apart).
+    let ladder: Vec<String> = net
+        .wire
+        .iter()
+        .map(|s| format!("{} > {}  {}", s.src.ip(), s.dst.ip(), s.first_line()))
+        .collect();
+    insta::assert_snapshot!("call_through_proxy_ladder", ladder.join("\n"));
     net.run(secs(60));
     assert_eq!(net.proxy(p).contexts(), 0);
     assert_eq!(net.proxy(p).transactions(), 0);

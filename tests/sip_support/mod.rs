@@ -82,6 +82,8 @@ pub struct Net {
     proxy_log: Vec<(SimTime, SocketAddr, ProxyEvent)>,
     /// Datagrams for which this returns true are lost.
     pub drop: Option<DropRule>,
+    /// Master seed of the user agents' identifier streams.
+    pub seed: u64,
 }
 
 pub fn addr(s: &str) -> SocketAddr {
@@ -113,13 +115,18 @@ impl Net {
             events: Vec::new(),
             proxy_log: Vec::new(),
             drop: None,
+            seed: 7,
         }
+    }
+
+    pub fn with_seed(seed: u64) -> Net {
+        Net { seed, ..Net::new() }
     }
 
     /// Adds a user agent with its own seeded stream.
     pub fn add_ua(&mut self, cfg: UaConfig) -> SocketAddr {
         let a = cfg.local;
-        let rng = RngFactory::new(7).stream(&a.to_string(), "ua");
+        let rng = RngFactory::new(self.seed).stream(&a.to_string(), "ua");
         self.nodes
             .insert(a, Node::Ua(Box::new(UserAgent::new(cfg, rng))));
         a
@@ -135,7 +142,7 @@ impl Net {
     /// Adds a user agent driven by `hook` (an element under test).
     pub fn add_app(&mut self, cfg: UaConfig, hook: Hook) -> SocketAddr {
         let a = cfg.local;
-        let rng = RngFactory::new(7).stream(&a.to_string(), "ua");
+        let rng = RngFactory::new(self.seed).stream(&a.to_string(), "ua");
         self.nodes
             .insert(a, Node::App(Box::new(UserAgent::new(cfg, rng)), hook));
         a
