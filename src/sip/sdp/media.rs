@@ -151,13 +151,18 @@ impl Codec {
     }
 
     fn rtpmap_value(&self) -> String {
-        match self.channels {
-            Some(c) => format!(
-                "{} {}/{}/{}",
-                self.payload_type, self.name, self.clock_rate, c
-            ),
-            None => format!("{} {}/{}", self.payload_type, self.name, self.clock_rate),
+        use crate::sip::wire::push_u64;
+        let mut s = String::with_capacity(24);
+        push_u64(&mut s, u64::from(self.payload_type));
+        s.push(' ');
+        s.push_str(&self.name);
+        s.push('/');
+        push_u64(&mut s, u64::from(self.clock_rate));
+        if let Some(c) = self.channels {
+            s.push('/');
+            push_u64(&mut s, u64::from(c));
         }
+        s
     }
 }
 
@@ -269,16 +274,28 @@ impl Media {
     pub fn audio(port: u16, codecs: &[Codec], ptime: Option<u32>, dir: Direction) -> Media {
         let mut attributes = Vec::with_capacity(codecs.len() * 2 + 2);
         for c in codecs {
-            attributes.push(Attribute::new("rtpmap", Some(&c.rtpmap_value())));
+            attributes.push(Attribute {
+                name: "rtpmap".to_string(),
+                value: Some(c.rtpmap_value()),
+            });
             if let Some(f) = &c.fmtp {
-                attributes.push(Attribute::new(
-                    "fmtp",
-                    Some(&format!("{} {}", c.payload_type, f)),
-                ));
+                let mut v = String::with_capacity(f.len() + 4);
+                crate::sip::wire::push_u64(&mut v, u64::from(c.payload_type));
+                v.push(' ');
+                v.push_str(f);
+                attributes.push(Attribute {
+                    name: "fmtp".to_string(),
+                    value: Some(v),
+                });
             }
         }
         if let Some(p) = ptime {
-            attributes.push(Attribute::new("ptime", Some(&p.to_string())));
+            let mut v = String::with_capacity(4);
+            crate::sip::wire::push_u64(&mut v, u64::from(p));
+            attributes.push(Attribute {
+                name: "ptime".to_string(),
+                value: Some(v),
+            });
         }
         attributes.push(Attribute::new(dir.as_str(), None));
         Media {

@@ -408,12 +408,14 @@ impl UserAgent {
     }
 
     fn on_response(&mut self, now: SimTime, resp: Response) {
-        let Ok(ess) = check_response(&resp) else {
+        // Matching needs only the top Via branch and the CSeq method (§17.1.3); the rest
+        // is parsed by whoever uses it. A response no transaction claims is validated
+        // in full before anything is done with it.
+        let (Ok(via), Ok(cseq)) = (resp.headers.via_top(), resp.headers.cseq()) else {
             return;
         };
-        let Some(key) = TxKey::for_response(&ess) else {
-            return;
-        };
+        let Some(branch) = via.branch() else { return };
+        let key = TxKey::client(branch, &cseq.method);
         match self.tx_keys.get(&key).copied() {
             Some(id) => {
                 let Some(e) = self.txs.get_mut(&id) else {
@@ -426,7 +428,11 @@ impl UserAgent {
                     self.client_event(now, owner, ev);
                 }
             }
-            None => self.on_stray_response(now, resp, ess),
+            None => {
+                if let Ok(ess) = check_response(&resp) {
+                    self.on_stray_response(now, resp, ess);
+                }
+            }
         }
     }
 

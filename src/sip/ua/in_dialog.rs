@@ -425,19 +425,14 @@ impl UserAgent {
         }
         req.headers.push(HeaderName::Supported, supported);
         if let Some(t) = c.timer {
-            let refresher = if t.we_refresh == c.is_uas() {
-                Refresher::Uas
-            } else {
-                Refresher::Uac
-            };
-            // In a refresh we are the refresher and name ourselves from our role now:
-            // the sender of this request is the UAC of the transaction.
+            // The refresher parameter names a side of this transaction, which we send:
+            // `uac` is us, `uas` the peer (RFC 4028 §7.4). The refresher stays who it was.
             let se = SessionExpires {
                 delta: t.interval,
                 refresher: Some(if t.we_refresh {
                     Refresher::Uac
                 } else {
-                    refresher
+                    Refresher::Uas
                 }),
             };
             req.headers.push(HeaderName::SessionExpires, se.to_string());

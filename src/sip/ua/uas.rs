@@ -109,7 +109,7 @@ impl UserAgent {
             resp_dst: dst,
             media: self.cfg.media.clone(),
             sdp,
-            invite: Some(req.clone()),
+            invite: Some(response_template(&req)),
             invite_tx: None,
             cancel: CancelState::None,
             redirects: 0,
@@ -525,6 +525,29 @@ impl UserAgent {
         }
         self.events.push_back(UaEvent::Cancelled { call });
         self.remove_call(call);
+    }
+}
+
+/// What the UAS keeps of an INVITE to answer it: the headers its responses copy or that
+/// decide their content, without the body (its offer is parsed once on receipt).
+fn response_template(req: &Request) -> Request {
+    let keep = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+        HeaderName::RecordRoute,
+        HeaderName::SessionExpires,
+        HeaderName::Supported,
+        HeaderName::Require,
+    ];
+    Request {
+        method: req.method.clone(),
+        uri: req.uri.clone(),
+        version: req.version,
+        headers: req.headers.subset(&keep),
+        body: bytes::Bytes::new(),
     }
 }
 

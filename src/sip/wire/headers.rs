@@ -404,6 +404,17 @@ impl Headers {
         Some(first)
     }
 
+    /// A copy holding only the headers named in `names`, in their order.
+    pub fn subset(&self, names: &[HeaderName]) -> Headers {
+        Headers(
+            self.0
+                .iter()
+                .filter(|h| names.iter().any(|n| n.matches(h)))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// (name, value) pairs in order, names in their canonical or received spelling.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(name_value)

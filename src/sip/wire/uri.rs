@@ -79,6 +79,27 @@ impl Host {
     }
 }
 
+impl Host {
+    /// Appends the host as written in a URI or Via (IPv6 in brackets), without `fmt`.
+    pub(crate) fn write(&self, out: &mut String) {
+        match self {
+            Host::Domain(d) => out.push_str(d),
+            Host::Ipv4(a) => {
+                for (i, o) in a.octets().iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    crate::sip::wire::push_u64(out, u64::from(*o));
+                }
+            }
+            Host::Ipv6(a) => {
+                use std::fmt::Write;
+                let _ = write!(out, "[{a}]");
+            }
+        }
+    }
+}
+
 impl From<IpAddr> for Host {
     fn from(ip: IpAddr) -> Host {
         match ip {
@@ -240,7 +261,6 @@ impl SipUri {
     }
 
     pub(crate) fn write(&self, out: &mut String) {
-        use std::fmt::Write;
         out.push_str(if self.secure { "sips:" } else { "sip:" });
         if let Some(u) = &self.user {
             out.push_str(u);
@@ -250,14 +270,10 @@ impl SipUri {
             }
             out.push('@');
         }
-        match &self.host {
-            Host::Domain(d) => out.push_str(d),
-            h => {
-                let _ = write!(out, "{h}");
-            }
-        }
+        self.host.write(out);
         if let Some(p) = self.port {
-            let _ = write!(out, ":{p}");
+            out.push(':');
+            crate::sip::wire::push_u64(out, u64::from(p));
         }
         self.params.write_uri(out);
         for (i, (n, v)) in self.headers.iter().enumerate() {

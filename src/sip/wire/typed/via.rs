@@ -142,10 +142,7 @@ impl Via {
         let mut s = String::with_capacity(32);
         match &self.host {
             Host::Domain(d) => s.extend(d.chars().map(|c| c.to_ascii_lowercase())),
-            h => {
-                use std::fmt::Write;
-                let _ = write!(s, "{h}");
-            }
+            h => h.write(&mut s),
         }
         s.push(':');
         crate::sip::wire::push_u64(&mut s, u64::from(self.port.unwrap_or(5060)));
@@ -160,13 +157,7 @@ impl Via {
         s.push_str("SIP/2.0/");
         s.push_str(&self.transport);
         s.push(' ');
-        match &self.host {
-            Host::Domain(d) => s.push_str(d),
-            h => {
-                use std::fmt::Write;
-                let _ = write!(s, "{h}");
-            }
-        }
+        self.host.write(&mut s);
         if let Some(p) = self.port {
             s.push(':');
             crate::sip::wire::push_u64(&mut s, u64::from(p));
