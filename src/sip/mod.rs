@@ -6,3 +6,16 @@
 //! knows whether a simulator or a socket drives it.
 //!
 //! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
+
+pub mod b2bua;
+pub mod dialog;
+mod error;
+pub mod proxy;
+pub mod sdp;
+pub mod transaction;
+mod transport;
+pub mod ua;
+pub mod wire;
+
+pub use error::{Error, Result};
+pub use transport::{Transmit, Transport};
