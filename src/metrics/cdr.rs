@@ -4,72 +4,8 @@
 //! tools outside this repository read them. Add columns at the end; never rename.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// How a call ended, spelled as in DESIGN.md.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Answered (by the callee, a forward or simul-ring target, or voicemail).
-    Answered,
-    /// The callee was busy.
-    Busy,
-    /// Nobody answered and the network gave up.
-    NoAnswer,
-    /// No channel or trunk was free (Erlang B blocking).
-    Blocked,
-    /// An element refused the call for lack of capacity (e.g. Mediation Server media
-    /// capacity, call admission control).
-    RejectedCapacity,
-    /// The call failed with a SIP or ISDN error, or a timeout.
-    Failed,
-    /// The caller hung up before anyone answered.
-    Abandoned,
-    /// The callee declined (603).
-    Declined,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 8] = [
-        Outcome::Answered,
-        Outcome::Busy,
-        Outcome::NoAnswer,
-        Outcome::Blocked,
-        Outcome::RejectedCapacity,
-        Outcome::Failed,
-        Outcome::Abandoned,
-        Outcome::Declined,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Answered => "answered",
-            Outcome::Busy => "busy",
-            Outcome::NoAnswer => "no_answer",
-            Outcome::Blocked => "blocked",
-            Outcome::RejectedCapacity => "rejected_capacity",
-            Outcome::Failed => "failed",
-            Outcome::Abandoned => "abandoned",
-            Outcome::Declined => "declined",
-        }
-    }
-
-    /// Whether the call counts as a success for `success_rate`: answered, or ended by a
-    /// party's own choice (busy, no answer, declined, abandoned). Blocking, capacity
-    /// rejection and failures are the network's fault.
-    pub fn is_network_success(self) -> bool {
-        !matches!(
-            self,
-            Outcome::Blocked | Outcome::RejectedCapacity | Outcome::Failed
-        )
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::elements::CallOutcome as Outcome;
 
 /// One call, as written to `calls.csv`. Optional values are written as empty cells.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -18,12 +18,12 @@
 
 mod capacity;
 pub mod cdr;
+pub mod emodel;
 pub mod erlang;
 mod error;
 mod histogram;
 mod proportion;
 mod summary;
-pub mod emodel;
 
 pub use capacity::{Capacity, Crossing, DEFAULT_GOS, Interpolation, LoadPoint, capacity_at_gos};
 pub use error::MetricsError;

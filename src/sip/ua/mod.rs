@@ -363,6 +363,11 @@ impl UserAgent {
             .map(|c| &c.dialog)
     }
 
+    /// The Call-ID of a call, from the moment it exists (before any response).
+    pub fn call_id(&self, call: CallHandle) -> Option<&str> {
+        self.calls.get(&call).map(|c| c.dialog.id.call_id.as_str())
+    }
+
     /// The media agreed for a call so far.
     pub fn media(&self, call: CallHandle) -> Option<&Negotiated> {
         self.calls
