@@ -92,7 +92,7 @@ mod tests {
         let cases: [(&str, &[u8], &str); 4] = [
             ("empty.ron", b"", "expected a named top-level struct"),
             ("bin.ron", b"\x00\xff\xfe garbage", "invalid UTF-8"),
-            ("vm.ron", b"VendorModel(id: \"x\")", "no checker"),
+            ("vm.ron", b"VendorModel(id: \"x\")", "missing field"),
             ("junk.ron", b"{{{", "expected a named top-level struct"),
         ];
         for (name, bytes, expect) in cases {
