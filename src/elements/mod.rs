@@ -5,12 +5,15 @@
 //! sans-IO component over the `sip` and `rtp` stacks, shaped by a `vendor` model. Elements
 //! know nothing of the workload generator: the scenario layer hands them scripts.
 
+pub mod build;
 pub mod callbook;
 mod element;
 pub mod endpoint;
 pub mod host;
 pub mod media_policy;
+pub mod numbering;
 pub mod script;
+pub mod spec;
 pub mod tdm;
 pub mod timers;
 
