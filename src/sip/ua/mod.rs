@@ -313,7 +313,8 @@ pub struct UserAgent {
     pub(crate) next_id: u64,
     pub(crate) txs: FastMap<u64, TxEntry>,
     pub(crate) tx_keys: FastMap<crate::sip::transaction::TxKey, u64>,
-    pub(crate) calls: BTreeMap<CallHandle, Call>,
+    /// Calls are boxed: B-tree nodes shift their values on insert and remove.
+    pub(crate) calls: BTreeMap<CallHandle, Box<Call>>,
     /// (Call-ID, local tag) → call.
     pub(crate) dialogs: FastMap<(String, String), CallHandle>,
     /// (Call-ID, From tag, CSeq) of incoming INVITEs → call (retransmissions, §8.2.2.2).
@@ -418,7 +419,10 @@ impl UserAgent {
     }
 
     pub(crate) fn get_call(&mut self, call: CallHandle) -> Result<&mut Call> {
-        self.calls.get_mut(&call).ok_or(Error::UnknownCall(call.0))
+        self.calls
+            .get_mut(&call)
+            .map(|c| &mut **c)
+            .ok_or(Error::UnknownCall(call.0))
     }
 
     /// Places a call: sends an INVITE (with an offer unless `Offer::None`).
