@@ -171,7 +171,10 @@ fn calls(c: &mut Criterion) {
     // `SIP_BENCH_CALLS=N` runs exactly N calls and skips the measurement: for counting
     // instructions under a tool (e.g. `valgrind --tool=callgrind`), which unlike wall
     // time does not depend on what else the machine runs.
-    if let Some(n) = std::env::var("SIP_BENCH_CALLS").ok().and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(n) = std::env::var("SIP_BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         let mut pair = Pair::new();
         for _ in 0..n {
             black_box(pair.call());

@@ -155,7 +155,11 @@ impl SdpState {
     }
 
     /// Answers the peer's `offer`; fails with NotAcceptable (488).
-    pub(crate) fn answer(&mut self, caps: &MediaCapabilities, offer: SessionDescription) -> Result<Bytes> {
+    pub(crate) fn answer(
+        &mut self,
+        caps: &MediaCapabilities,
+        offer: SessionDescription,
+    ) -> Result<Bytes> {
         self.version += 1;
         let sd = caps.answer(&offer, self.session_id, self.version, self.direction)?;
         self.negotiated = negotiate(&sd, &offer, false);
@@ -165,7 +169,11 @@ impl SdpState {
     }
 
     /// Answers with an SDP given by the application.
-    pub(crate) fn answer_given(&mut self, offer: SessionDescription, sd: SessionDescription) -> Bytes {
+    pub(crate) fn answer_given(
+        &mut self,
+        offer: SessionDescription,
+        sd: SessionDescription,
+    ) -> Bytes {
         self.negotiated = negotiate(&sd, &offer, false);
         self.remote = Some(offer);
         self.local_offer_pending = false;

@@ -299,12 +299,7 @@ impl UserAgent {
     }
 
     /// Sends (and keeps for retransmissions of the 2xx) the ACK of our INVITE `seq`.
-    pub(crate) fn send_ack(
-        &mut self,
-        call: CallHandle,
-        seq: u32,
-        sdp: Option<&Bytes>,
-    ) {
+    pub(crate) fn send_ack(&mut self, call: CallHandle, seq: u32, sdp: Option<&Bytes>) {
         let via = self.via();
         let Some(c) = self.calls.get_mut(&call) else {
             return;

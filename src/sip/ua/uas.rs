@@ -211,12 +211,10 @@ impl UserAgent {
         let sdp = match early {
             EarlyMedia::None => None,
             EarlyMedia::Auto => early_answer(c)?,
-            EarlyMedia::Given(sd) => {
-                Some(match c.sdp.take_offer() {
-                    Some(offer) => c.sdp.answer_given(offer, *sd),
-                    None => c.sdp.replace_local(*sd),
-                })
-            }
+            EarlyMedia::Given(sd) => Some(match c.sdp.take_offer() {
+                Some(offer) => c.sdp.answer_given(offer, *sd),
+                None => c.sdp.replace_local(*sd),
+            }),
         };
         if let Some(text) = sdp {
             set_sdp(&mut resp.headers, &mut resp.body, text);
