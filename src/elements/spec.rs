@@ -22,6 +22,10 @@ pub trait ElementKindSpec {
     fn kind(&self) -> &'static str;
     /// The SIP port it listens on.
     fn sip_port(&self) -> u16;
+    /// Further SIP ports it listens on (e.g. a Mediation Server's gateway-side port).
+    fn extra_sip_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
     /// Builds the element once every element is placed.
     fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError>;
 }
@@ -106,6 +110,9 @@ macro_rules! element_specs {
             }
             fn sip_port(&self) -> u16 {
                 match self { $(ElementSpec::$variant(s) => s.sip_port(),)* }
+            }
+            fn extra_sip_ports(&self) -> Vec<u16> {
+                match self { $(ElementSpec::$variant(s) => s.extra_sip_ports(),)* }
             }
             fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError> {
                 match self { $(ElementSpec::$variant(s) => s.build(env),)* }

@@ -8,11 +8,15 @@
 //! Elements never see the scheduler.
 
 mod cx;
+mod flow;
 mod media;
+mod session_report;
 mod tdm_links;
 
 pub use cx::Cx;
-pub use media::{MEDIA_DSCP, MediaEngine, MediaKey, MediaSpec, MediaUpdate, RelaySpec};
+pub use media::{
+    MEDIA_DSCP, MediaEngine, MediaFidelity, MediaKey, MediaSpec, MediaUpdate, RelaySpec,
+};
 pub use tdm_links::{TdmLinkSpec, TdmLinks};
 
 use super::callbook::CallBook;
@@ -176,6 +180,11 @@ impl World {
     /// Listens for SIP on another address (e.g. a second transport port).
     pub fn listen(&mut self, element: ElementId, address: SocketAddrV4) {
         self.sip.insert(address, Binding { element });
+    }
+
+    /// The node an element runs on.
+    pub fn home(&self, id: ElementId) -> NodeId {
+        self.homes[id.0 as usize]
     }
 
     pub fn element(&self, id: ElementId) -> &Element {
@@ -433,6 +442,10 @@ impl World {
         self.media.dirty = dirty;
         for (tag, report) in std::mem::take(&mut self.media.closed) {
             self.calls.media_closed(tag, report);
+        }
+        for (flow, path, at) in std::mem::take(&mut self.media.closed_flows) {
+            let report = flow::flow_report(&self.net, &flow, &path, at);
+            self.calls.media_closed(flow.tag, report);
         }
         let events = std::mem::take(&mut self.media.events);
         for (owner, tag, event) in events {
