@@ -35,6 +35,32 @@ pub struct RunInput<'a> {
     pub models: &'a BTreeMap<String, VendorModel>,
 }
 
+/// What the workload knew about a call, handed out with its log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallMeta {
+    /// The workload's call number (redials carry the first attempt's).
+    pub call_id: u64,
+    pub attempt: u32,
+    /// The call kind, e.g. `lync-pstn`.
+    pub mix: &'static str,
+    /// `inbound`, `outbound` or `internal`.
+    pub direction: &'static str,
+    /// Arrived inside the measurement window.
+    pub measured: bool,
+}
+
+impl CallMeta {
+    fn of(plan: &CallPlan) -> CallMeta {
+        CallMeta {
+            call_id: plan.number.first_attempt().0,
+            attempt: plan.attempt,
+            mix: plan.mix.label(),
+            direction: plan.mix.direction(),
+            measured: plan.measured,
+        }
+    }
+}
+
 /// Options that do not change the simulated behaviour.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -297,7 +323,12 @@ impl Sim {
         Some((a, a_port, b, b_port))
     }
 
-    fn handle(&mut self, sched: &mut Scheduler<Ev>, ev: Ev, on_call: &mut dyn FnMut(CallLog)) {
+    fn handle(
+        &mut self,
+        sched: &mut Scheduler<Ev>,
+        ev: Ev,
+        on_call: &mut dyn FnMut(CallLog, CallMeta),
+    ) {
         match ev {
             Ev::World(e) => self.world.handle(sched, e),
             Ev::Arrival => {
@@ -317,15 +348,17 @@ impl Sim {
             Ev::Scheduled(i, down) => self.apply(sched, i, down),
         }
         while let Some(log) = self.world.calls.pop_finished() {
-            let plan = self.plans.remove(&log.tag);
-            if let (Some(plan), CallOutcome::Blocked) = (plan, log.outcome) {
+            let Some(plan) = self.plans.remove(&log.tag) else {
+                continue;
+            };
+            if log.outcome == CallOutcome::Blocked {
                 if let Some(redial) = self.generator.redial(&plan, sched.now()) {
                     let i = self.redials.len() as u32;
                     sched.schedule_at(redial.start, Ev::Redial(i));
                     self.redials.push(Some(redial));
                 }
             }
-            on_call(log);
+            on_call(log, CallMeta::of(&plan));
         }
     }
 }
@@ -336,7 +369,7 @@ pub fn run(
     input: &RunInput<'_>,
     seed: u64,
     options: &RunOptions,
-    on_call: &mut dyn FnMut(CallLog),
+    on_call: &mut dyn FnMut(CallLog, CallMeta),
 ) -> Result<RunReport, Vec<ConfigError>> {
     let rngs = RngFactory::new(seed);
     let BuiltWorld {
@@ -427,7 +460,9 @@ pub fn run(
     let end_time = sched.now();
     sim.world.calls.finish_all(end_time);
     while let Some(log) = sim.world.calls.pop_finished() {
-        on_call(log);
+        if let Some(plan) = sim.plans.remove(&log.tag) {
+            on_call(log, CallMeta::of(&plan));
+        }
     }
     let trunks = sim
         .world
