@@ -6,7 +6,7 @@
 //! - topology: `Topology(name: "t", channels: 23, pdd_ms: 850.0, pdd_sd_ms: 150.0,
 //!   links: [(name: "wan1", latency_ms: 20.0, loss: 0.0)])` (`pdd_*`, `links` optional);
 //! - scenario: `(workload: (offered_erlangs: 10.0, load_factor: 1.0, holding_s: 180.0,
-//!   warmup_s: 600.0, measure_s: 3600.0), fault: Never, work: 0)` (all but
+//!   warmup_s: 600.0, measure_s: 3600.0), fault: Never, work: 0, pause_ms: 0)` (all but
 //!   `offered_erlangs` optional).
 //!
 //! Calls arrive as a Poisson process at `offered_erlangs × load_factor / holding_s`, hold an
@@ -15,7 +15,9 @@
 //! the G.107 E-model simplified to its delay and random-loss terms (G.711 with packet loss
 //! concealment, `Bpl` = 25.1, 60 ms of packetisation and jitter buffer on top of the links'
 //! latency). `fault: Error("...")` makes the run fail and `fault: Panic("...")` makes it
-//! panic; `work: N` spins N rounds of integer mixing per call, for CPU-bound benchmarks.
+//! panic; `work: N` spins N rounds of integer mixing per call, for CPU-bound benchmarks;
+//! `pause_ms: N` sleeps N ms before returning, so that tests can interrupt a sweep midway
+//! (sleeping reads no clock into any output).
 //!
 //! It reports `offered_erlangs`, `bottleneck_channels` and `erlang_b_blocking` (the
 //! theoretical value) as point metrics.
@@ -65,6 +67,8 @@ struct Scenario {
     fault: Fault,
     #[serde(default)]
     work: u32,
+    #[serde(default)]
+    pause_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -260,6 +264,9 @@ impl PointRunner for SyntheticRunner {
             call_id += 1;
         }
         std::hint::black_box(acc);
+        if sc.pause_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(sc.pause_ms));
+        }
         let mut result = UnitResult::default();
         result.metrics.insert("offered_erlangs".into(), offered);
         result
