@@ -95,12 +95,24 @@ impl Document {
         out
     }
 
-    /// Deserializes the document into a typed value. The text deserialized is
-    /// [`to_ron(true)`](Self::to_ron), so an error's line and column point into that text;
-    /// `origin` names the document in the error (e.g. `topology voip-only.ron (point 3)`).
+    /// Deserializes the document into a typed value. `origin` names the document in the
+    /// error (e.g. `topology voip-only.ron (point 3)`). The text deserialized is
+    /// [`to_ron(true)`](Self::to_ron), which exists on no disk, so an error quotes the line
+    /// it points at instead of giving its position.
     pub fn deserialize<T: DeserializeOwned>(&self, origin: &str) -> Result<T, ConfigError> {
         let text = self.to_ron(true);
-        config::from_ron_str(Path::new(origin), &text)
+        config::from_ron_str(Path::new(origin), &text).map_err(|e| {
+            let quoted = text
+                .lines()
+                .nth(e.line.saturating_sub(1))
+                .map(str::trim)
+                .filter(|l| e.line > 0 && !l.is_empty());
+            let message = match quoted {
+                Some(l) => format!("{}, at `{l}`", e.message),
+                None => e.message,
+            };
+            ConfigError::unlocated(Path::new(origin), message)
+        })
     }
 
     /// The struct name of the root (`Topology`, `VendorModel`...), if it has one.
@@ -418,7 +430,11 @@ Topology(
             .unwrap()
             .deserialize::<Scenario>("scenario (point 2)")
             .unwrap_err();
-        assert!(bad.to_string().starts_with("scenario (point 2):2:"), "{bad}");
+        assert_eq!(
+            bad.to_string(),
+            "scenario (point 2): Unexpected variant named `Loud` in enum `Media`, \
+             expected either `Off` or `Sampled` instead, at `media: Loud,`"
+        );
     }
 
     #[test]
