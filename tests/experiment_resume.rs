@@ -116,6 +116,7 @@ fn resume_after(signal: &str) {
         assert_eq!(after.get(name), Some(id), "{name} was rewritten by the resume");
     }
     assert_same_outputs(&t.join("straight"), &t.join("resumed"));
+    assert!(!t.join("resumed/.units/.p000000-r0000.json.s1of1.tmp").exists());
 
     // Running again redoes nothing.
     let stdout = voicetwin_ok(&["run", exp, "--out", "resumed"], t);

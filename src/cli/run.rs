@@ -116,6 +116,9 @@ fn run(args: RunArgs) -> Result<(), String> {
     } else {
         String::new()
     };
+    if let Some(t) = &plan.target {
+        println!("stopping rule: {}", t.describe());
+    }
     if !shard.is_whole() {
         println!(
             "shard {}/{} of `{}`: {} run(s) now{resumed}{failed}; stored in {}.\n\

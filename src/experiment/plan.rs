@@ -94,7 +94,7 @@ impl TargetCi {
     pub fn describe(&self) -> String {
         let bound = match self.bound {
             CiBound::Absolute(b) => format!("{b}"),
-            CiBound::Relative(b) => format!("{}% of the mean", b * 100.0),
+            CiBound::Relative(b) => format!("{}% of the mean", (b * 1e11).round() / 1e9),
         };
         format!(
             "95% CI half-width of `{}` at most {bound} (at most {} replications)",

@@ -132,6 +132,10 @@ pub fn run(
     let dir = OutDir::new(&opts.out);
     let tag = opts.shard.tag();
     let resumed = dir.prepare(plan, opts.fresh, &tag)?;
+    if opts.shard.is_whole() {
+        // Temporaries of interrupted runs (nobody else writes here during a whole run).
+        remove_temporaries(&dir)?;
+    }
     let shard_points: Vec<&PlannedPoint> = plan
         .shard_points(opts.shard.index, opts.shard.count)
         .collect();
@@ -235,6 +239,21 @@ pub(crate) fn stored_units(dir: &OutDir) -> Result<Vec<(u32, u32)>, ExperimentEr
     }
     out.sort_unstable();
     Ok(out)
+}
+
+/// Removes `.NAME.TAG.tmp` files from the store.
+fn remove_temporaries(dir: &OutDir) -> Result<(), ExperimentError> {
+    let units = dir.units_dir();
+    for entry in fs::read_dir(&units).map_err(ExperimentError::io(&units))? {
+        let entry = entry.map_err(ExperimentError::io(&units))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(ExperimentError::io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// `pPPPPPP-rRRRR.json` → `(P, R)`.
