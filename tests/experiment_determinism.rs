@@ -44,12 +44,22 @@ fn jobs_1_and_jobs_2_give_byte_identical_outputs() {
     // Calls are in (point, replication, call) order.
     let keys: Vec<(u32, u32, u64)> = calls[1..]
         .iter()
-        .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap(), r[2].parse().unwrap()))
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+            )
+        })
         .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]));
     for chart in ["capacity", "pdd_cdf", "mos", "comparison"] {
         for ext in ["svg", "png"] {
-            assert!(tmp.path().join(format!("one/charts/{chart}.{ext}")).is_file());
+            assert!(
+                tmp.path()
+                    .join(format!("one/charts/{chart}.{ext}"))
+                    .is_file()
+            );
         }
     }
 }
@@ -59,7 +69,10 @@ fn the_default_output_directory_is_results_and_the_file_stem() {
     let tmp = tempfile::tempdir().unwrap();
     let exp_path = fixture(tmp.path(), &experiment_text(SWEEP, "", 1));
     let stdout = voicetwin_ok(&["run", exp_path.to_str().unwrap()], tmp.path());
-    assert!(tmp.path().join("results/test/summary.json").is_file(), "{stdout}");
+    assert!(
+        tmp.path().join("results/test/summary.json").is_file(),
+        "{stdout}"
+    );
     assert!(stdout.contains("12 point(s), 12 run(s) now"), "{stdout}");
 }
 
@@ -155,7 +168,10 @@ fn another_seed_gives_other_results() {
     let exp_arg = exp_path.to_str().unwrap();
     voicetwin_ok(&["run", exp_arg, "--out", "a"], tmp.path());
     voicetwin_ok(&["run", exp_arg, "--out", "b", "--seed", "7"], tmp.path());
-    let (a, b) = (outputs(&tmp.path().join("a")), outputs(&tmp.path().join("b")));
+    let (a, b) = (
+        outputs(&tmp.path().join("a")),
+        outputs(&tmp.path().join("b")),
+    );
     assert_ne!(a["calls.csv"], b["calls.csv"]);
     assert_ne!(a["points.csv"], b["points.csv"]);
 }

@@ -61,7 +61,11 @@ fn a_point_with_an_invalid_parameter_fails_and_the_others_complete() {
     let s = summary(&t.join("r"));
     let failures = s["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 8);
-    assert!(failures.iter().all(|f| f["seed"].is_u64() && f["deployment"] == "small"));
+    assert!(
+        failures
+            .iter()
+            .all(|f| f["seed"].is_u64() && f["deployment"] == "small")
+    );
     for p in s["points"].as_array().unwrap() {
         let n = &p["metrics"]["blocking"]["n"];
         if p["deployment"] == "small" {
@@ -77,7 +81,11 @@ fn a_point_with_an_invalid_parameter_fails_and_the_others_complete() {
     let text = std::fs::read_to_string(&exp_path).unwrap();
     let errs = experiment::check_file(&exp_path, &text).unwrap_err();
     assert_eq!(errs.len(), 4);
-    assert!(errs[0].to_string().contains("point 0 (deployment `small`)"), "{}", errs[0]);
+    assert!(
+        errs[0].to_string().contains("point 0 (deployment `small`)"),
+        "{}",
+        errs[0]
+    );
     assert!(errs[0].line > 0);
 }
 
@@ -118,6 +126,12 @@ fn runner_errors_panics_and_rejected_values_are_recorded() {
         }
     }
     // Rerunning keeps the failures: they are results, not missing units.
-    let again = run_shard(&exp, &p, &t.join("r"), 2, voicetwin::experiment::Shard::WHOLE);
+    let again = run_shard(
+        &exp,
+        &p,
+        &t.join("r"),
+        2,
+        voicetwin::experiment::Shard::WHOLE,
+    );
     assert_eq!((again.ran, again.already_done), (0, 12));
 }

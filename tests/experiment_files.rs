@@ -13,9 +13,12 @@ use voicetwin::experiment::{
 };
 use voicetwin::metrics::cdr::CallRecord;
 
+/// What the recorder saw of a unit: point, replication, seed, deployment, parameters.
+type Seen = (u32, u32, u64, String, Vec<(String, String)>);
+
 /// Records what it is given, and reports a few applied values as `extra`.
 struct Recorder {
-    seen: Mutex<Vec<(u32, u32, u64, String, Vec<(String, String)>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl PointRunner for Recorder {
@@ -23,7 +26,11 @@ impl PointRunner for Recorder {
         "recorder"
     }
 
-    fn run(&self, unit: &RunUnit, _calls: &mut dyn FnMut(CallRecord)) -> Result<UnitResult, String> {
+    fn run(
+        &self,
+        unit: &RunUnit,
+        _calls: &mut dyn FnMut(CallRecord),
+    ) -> Result<UnitResult, String> {
         let doc = &unit.scenario;
         let mut result = UnitResult::default();
         let topo = doc.topology.to_ron(false);
@@ -35,7 +42,12 @@ impl PointRunner for Recorder {
             .unwrap_or_default();
         result.extra.insert(
             "model_refer".into(),
-            if model.contains("refer: Yes") { "Yes" } else { "other" }.into(),
+            if model.contains("refer: Yes") {
+                "Yes"
+            } else {
+                "other"
+            }
+            .into(),
         );
         result
             .extra
@@ -181,8 +193,14 @@ fn command_line_usage_errors_are_clear() {
     let path = fixture(tmp.path(), &experiment_text(SWEEP, "", 1));
     let p = path.to_str().unwrap();
     for (args, needle) in [
-        (vec!["run", p, "--shard", "4/3"], "expected K/N with 1 <= K <= N"),
-        (vec!["run", p, "--target-ci", "narrow"], "--target-ci narrow"),
+        (
+            vec!["run", p, "--shard", "4/3"],
+            "expected K/N with 1 <= K <= N",
+        ),
+        (
+            vec!["run", p, "--target-ci", "narrow"],
+            "--target-ci narrow",
+        ),
         (vec!["run", "missing.ron"], "missing.ron: cannot read file"),
     ] {
         let out = voicetwin(&args, tmp.path());
@@ -211,7 +229,11 @@ fn the_embedded_registry_loads_and_names_what_it_has() {
         assert_eq!(doc.root_name(), Some("Topology"), "{name}");
     }
     let err = Experiment::builtin("no-such-study").unwrap_err();
-    assert!(err.to_string().contains("no embedded experiment `no-such-study`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no embedded experiment `no-such-study`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -230,7 +252,14 @@ fn summary_json_follows_the_contract() {
     assert_eq!(p["deployment"], "small");
     assert_eq!(p["params"]["workload.load_factor"], 1.5);
     assert_eq!(p["params"]["topology.links[name=wan1].loss"], 0.02);
-    for m in ["blocking", "success_rate", "pdd_ms_mean", "pdd_ms_p95", "mos_mean", "offered_erlangs"] {
+    for m in [
+        "blocking",
+        "success_rate",
+        "pdd_ms_mean",
+        "pdd_ms_p95",
+        "mos_mean",
+        "offered_erlangs",
+    ] {
         let v = &p["metrics"][m];
         let (mean, lo, hi) = (
             v["mean"].as_f64().unwrap(),
@@ -251,5 +280,10 @@ fn summary_json_follows_the_contract() {
     let caps = s["capacity"].as_array().unwrap();
     assert_eq!(caps.len(), 4);
     assert_eq!(caps[0]["x"], "offered_erlangs");
-    assert!(caps[0]["label"].as_str().unwrap().starts_with("small, latency_ms=20.0"));
+    assert!(
+        caps[0]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("small, latency_ms=20.0")
+    );
 }

@@ -30,7 +30,8 @@ fn unit_files(dir: &Path) -> BTreeMap<String, (u64, i128)> {
         .map(|e| e.unwrap())
         .filter_map(|e| {
             let name = e.file_name().into_string().unwrap();
-            let is_unit = name.starts_with('p') && (name.ends_with(".json") || name.ends_with(".csv"));
+            let is_unit =
+                name.starts_with('p') && (name.ends_with(".json") || name.ends_with(".csv"));
             is_unit.then(|| {
                 let m = e.metadata().unwrap();
                 let mtime = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
@@ -41,7 +42,10 @@ fn unit_files(dir: &Path) -> BTreeMap<String, (u64, i128)> {
 }
 
 fn finished_units(dir: &Path) -> usize {
-    unit_files(dir).keys().filter(|n| n.ends_with(".json")).count()
+    unit_files(dir)
+        .keys()
+        .filter(|n| n.ends_with(".json"))
+        .count()
 }
 
 /// Starts a run, waits until at least `at_least` units are stored, then sends `signal`.
@@ -57,8 +61,14 @@ fn interrupt(root: &Path, exp: &str, out: &str, at_least: usize, signal: &str) -
         .unwrap();
     let start = Instant::now();
     while finished_units(&root.join(out)) < at_least {
-        assert!(start.elapsed() < Duration::from_secs(120), "the run made no progress");
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before the interrupt");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the run made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the interrupt"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let status = Command::new("kill")
@@ -73,7 +83,9 @@ fn interrupt(root: &Path, exp: &str, out: &str, at_least: usize, signal: &str) -
 
 fn counts(stdout: &str) -> (u64, u64) {
     let num_before = |marker: &str| -> u64 {
-        let at = stdout.find(marker).unwrap_or_else(|| panic!("{marker:?} in {stdout}"));
+        let at = stdout
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker:?} in {stdout}"));
         stdout[..at]
             .rsplit(|c: char| !c.is_ascii_digit())
             .find(|s| !s.is_empty())
@@ -97,7 +109,10 @@ fn resume_after(signal: &str) {
     voicetwin_ok(&["run", exp, "--out", "straight", "--jobs", "2"], t);
 
     let stored = interrupt(t, exp, "resumed", 3, signal);
-    assert!((3..12).contains(&stored), "{stored} of 12 units stored at the interrupt");
+    assert!(
+        (3..12).contains(&stored),
+        "{stored} of 12 units stored at the interrupt"
+    );
     let before = unit_files(&t.join("resumed"));
     assert!(!t.join("resumed/points.csv").exists());
     // A temporary file left by the kill (or by anything else) is not a result.
@@ -113,10 +128,17 @@ fn resume_after(signal: &str) {
     assert_eq!(ran + done, 12, "{stdout}");
     let after = unit_files(&t.join("resumed"));
     for (name, id) in &before {
-        assert_eq!(after.get(name), Some(id), "{name} was rewritten by the resume");
+        assert_eq!(
+            after.get(name),
+            Some(id),
+            "{name} was rewritten by the resume"
+        );
     }
     assert_same_outputs(&t.join("straight"), &t.join("resumed"));
-    assert!(!t.join("resumed/.units/.p000000-r0000.json.s1of1.tmp").exists());
+    assert!(
+        !t.join("resumed/.units/.p000000-r0000.json.s1of1.tmp")
+            .exists()
+    );
 
     // Running again redoes nothing.
     let stdout = voicetwin_ok(&["run", exp, "--out", "resumed"], t);

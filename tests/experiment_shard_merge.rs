@@ -58,7 +58,10 @@ fn shards_sharing_one_directory_merge_in_place() {
     voicetwin_ok(&["run", exp, "--out", "whole"], t);
     // As on a cluster file system: every array task writes to the same directory.
     for k in 1..=4 {
-        voicetwin_ok(&["run", exp, "--shard", &format!("{k}/4"), "--out", "shared"], t);
+        voicetwin_ok(
+            &["run", exp, "--shard", &format!("{k}/4"), "--out", "shared"],
+            t,
+        );
     }
     voicetwin_ok(&["merge", "shared", "--out", "shared"], t);
     assert_same_outputs(&t.join("whole"), &t.join("shared"));
@@ -83,7 +86,10 @@ fn incomplete_or_mixed_shard_sets_are_refused() {
     assert!(!t.join("merged/points.csv").exists());
 
     // Shard 3 of the same file with another seed is another experiment.
-    voicetwin_ok(&["run", exp, "--shard", "3/3", "--out", "s3", "--seed", "5"], t);
+    voicetwin_ok(
+        &["run", exp, "--shard", "3/3", "--out", "s3", "--seed", "5"],
+        t,
+    );
     let out = voicetwin(&["merge", "s1", "s2", "s3", "--out", "merged"], t);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

@@ -26,20 +26,57 @@ fn replications_by_point(dir: &std::path::Path) -> BTreeMap<u32, Vec<f64>> {
 fn replications_are_added_until_the_interval_is_narrow_whatever_the_jobs_or_shards() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
-    let text = experiment_text(SWEEP_CI, "", 2).replace(
-        "charts: [",
-        "max_replications: 12,\n    charts: [",
-    );
+    let text = experiment_text(SWEEP_CI, "", 2)
+        .replace("charts: [", "max_replications: 12,\n    charts: [");
     let exp = fixture(t, &text);
     let e = exp.to_str().unwrap();
     let bound = 0.01;
-    let stdout = voicetwin_ok(&["run", e, "--target-ci", "0.01", "--jobs", "1", "--out", "one"], t);
-    assert!(stdout.contains("half-width of `blocking` at most 0.01"), "{stdout}");
-    voicetwin_ok(&["run", e, "--target-ci", "0.01", "--jobs", "2", "--out", "two"], t);
+    let stdout = voicetwin_ok(
+        &[
+            "run",
+            e,
+            "--target-ci",
+            "0.01",
+            "--jobs",
+            "1",
+            "--out",
+            "one",
+        ],
+        t,
+    );
+    assert!(
+        stdout.contains("half-width of `blocking` at most 0.01"),
+        "{stdout}"
+    );
+    voicetwin_ok(
+        &[
+            "run",
+            e,
+            "--target-ci",
+            "0.01",
+            "--jobs",
+            "2",
+            "--out",
+            "two",
+        ],
+        t,
+    );
     assert_same_outputs(&t.join("one"), &t.join("two"));
     for k in 1..=2 {
         let shard = format!("{k}/2");
-        voicetwin_ok(&["run", e, "--target-ci", "0.01", "--shard", &shard, "--out", &format!("s{k}")], t);
+        voicetwin_ok(
+            &[
+                "run",
+                e,
+                "--target-ci",
+                "0.01",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+            ],
+            t,
+        );
     }
     voicetwin_ok(&["merge", "s1", "s2", "--out", "merged"], t);
     assert_same_outputs(&t.join("one"), &t.join("merged"));
@@ -53,7 +90,12 @@ fn replications_are_added_until_the_interval_is_narrow_whatever_the_jobs_or_shar
     for (p, values) in &reps {
         let n = values.len();
         assert!((2..=12).contains(&n), "point {p}: {n}");
-        let hw = |k: usize| Summary::from_values(&values[..k]).unwrap().half_width().unwrap();
+        let hw = |k: usize| {
+            Summary::from_values(&values[..k])
+                .unwrap()
+                .half_width()
+                .unwrap()
+        };
         // It stopped at the first count that meets the bound (or at the cap)...
         if n < 12 {
             assert!(hw(n) <= bound, "point {p}: half-width {} at {n}", hw(n));
@@ -66,7 +108,14 @@ fn replications_are_added_until_the_interval_is_narrow_whatever_the_jobs_or_shar
     // The stored units past the stopping point (a batch runs in parallel) are not used.
     let stored = std::fs::read_dir(t.join("one/.units"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_str().unwrap().ends_with(".json"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .ends_with(".json")
+        })
         .count()
         - 1;
     assert!(stored >= counts.iter().sum::<usize>());

@@ -40,9 +40,7 @@ pub use plan::{CiBound, Needed, Plan, PlannedPoint, STORE_FORMAT, TargetCi, unit
 pub use results::{CapacityResult, PointResult, SweepResults, UnitEntry};
 pub use runner::{Progress, RunOptions, RunReport, Shard, run};
 pub use sink::CDR_METRICS;
-pub use spec::{
-    ChartSpec, Deployment, Experiment, MAX_POINTS, Parameter, ScenarioDoc,
-};
+pub use spec::{ChartSpec, Deployment, Experiment, MAX_POINTS, Parameter, ScenarioDoc};
 pub use store::{OutDir, UnitMeta, UnitStatus};
 
 use crate::config::ConfigError;
@@ -86,11 +84,7 @@ pub trait PointRunner: Sync {
     /// Runs the unit, streaming one [`CallRecord`] per call to `calls` in call order. The
     /// runner need not fill `point`, `replication` or `deployment`: the caller overwrites
     /// them. An `Err` (or a panic) marks the unit failed; its CDRs are then discarded.
-    fn run(
-        &self,
-        unit: &RunUnit,
-        calls: &mut dyn FnMut(CallRecord),
-    ) -> Result<UnitResult, String>;
+    fn run(&self, unit: &RunUnit, calls: &mut dyn FnMut(CallRecord)) -> Result<UnitResult, String>;
 
     /// A stable name for the runner, part of the experiment's identity: results of one
     /// runner are never resumed or merged with another's.

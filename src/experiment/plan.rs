@@ -134,7 +134,12 @@ impl PlannedPoint {
 
 /// The seed of a (point, replication): from the experiment seed, the deployment name, the
 /// point's `(path, canonical value)` pairs sorted by path, and the replication.
-pub fn unit_seed(seed: u64, deployment: &str, params: &[(String, String)], replication: u32) -> u64 {
+pub fn unit_seed(
+    seed: u64,
+    deployment: &str,
+    params: &[(String, String)],
+    replication: u32,
+) -> u64 {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
     let rep = replication.to_le_bytes();
@@ -209,7 +214,10 @@ impl Plan {
                     .flat_map(|(dim, &at)| {
                         dim.iter().map(move |&p| {
                             let param = &exp.parameters[p];
-                            (param.path.as_str().to_string(), param.values[at].canonical())
+                            (
+                                param.path.as_str().to_string(),
+                                param.values[at].canonical(),
+                            )
                         })
                     })
                     .collect();
@@ -263,9 +271,9 @@ impl Plan {
 
     /// The most replications any point may get.
     pub fn max_replications(&self) -> u32 {
-        self.target
-            .as_ref()
-            .map_or(self.replications, |t| t.max_replications.max(self.replications))
+        self.target.as_ref().map_or(self.replications, |t| {
+            t.max_replications.max(self.replications)
+        })
     }
 
     /// The points of shard `index` of `count` (0-based): point `P` belongs to shard
@@ -288,9 +296,8 @@ impl Plan {
     pub fn needed(&self, lookup: impl Fn(u32) -> Option<Option<f64>>) -> Needed {
         let base = self.replications.max(1);
         let max = self.max_replications();
-        let missing_below = |end: u32| -> Vec<u32> {
-            (0..end).filter(|&r| lookup(r).is_none()).collect()
-        };
+        let missing_below =
+            |end: u32| -> Vec<u32> { (0..end).filter(|&r| lookup(r).is_none()).collect() };
         let Some(target) = &self.target else {
             let missing = missing_below(base);
             return if missing.is_empty() {
@@ -302,11 +309,9 @@ impl Plan {
         let mut values = Vec::new();
         let mut k = 0;
         loop {
-            // Replications 0..k are present; look at replication k-1 first.
-            if k >= base {
-                if k >= max || target.met_by(&values) {
-                    return Needed::Complete(k);
-                }
+            // Replications 0..k are present: stop here, or look at replication k.
+            if k >= base && (k >= max || target.met_by(&values)) {
+                return Needed::Complete(k);
             }
             match lookup(k) {
                 None => {
@@ -417,8 +422,14 @@ mod tests {
 
     #[test]
     fn seeds_ignore_order_and_position() {
-        let a = vec![("b".to_string(), "1".to_string()), ("a".into(), "2.0".into())];
-        let b = vec![("a".to_string(), "2.0".to_string()), ("b".into(), "1".into())];
+        let a = vec![
+            ("b".to_string(), "1".to_string()),
+            ("a".into(), "2.0".into()),
+        ];
+        let b = vec![
+            ("a".to_string(), "2.0".to_string()),
+            ("b".into(), "1".into()),
+        ];
         assert_eq!(unit_seed(5, "d", &a, 0), unit_seed(5, "d", &b, 0));
         assert_ne!(unit_seed(5, "d", &a, 0), unit_seed(5, "d", &a, 1));
         assert_ne!(unit_seed(5, "d", &a, 0), unit_seed(5, "e", &a, 0));
@@ -431,7 +442,10 @@ mod tests {
     fn without_target_needs_the_fixed_replications() {
         let p = plan_with(None, 3);
         assert_eq!(p.needed(|_| None), Needed::Run(vec![0, 1, 2]));
-        assert_eq!(p.needed(|r| (r != 1).then_some(Some(1.0))), Needed::Run(vec![1]));
+        assert_eq!(
+            p.needed(|r| (r != 1).then_some(Some(1.0))),
+            Needed::Run(vec![1])
+        );
         assert_eq!(p.needed(|_| Some(None)), Needed::Complete(3));
     }
 
@@ -447,7 +461,10 @@ mod tests {
         assert_eq!(p.needed(noisy(9)), Needed::Complete(9));
         assert_eq!(p.needed(noisy(12)), Needed::Complete(9));
         // Constant values meet any bound at the base count; extra results are ignored.
-        assert_eq!(p.needed(|r| (r < 7).then_some(Some(2.0))), Needed::Complete(3));
+        assert_eq!(
+            p.needed(|r| (r < 7).then_some(Some(2.0))),
+            Needed::Complete(3)
+        );
         let vals = [1.0, 3.0, 1.0, 1.0, 1.0, 1.0];
         let p2 = plan_with(Some(TargetCi::parse("0.8", "m", 20).unwrap()), 2);
         let got = p2.needed(|r| vals.get(r as usize).map(|v| Some(*v)));

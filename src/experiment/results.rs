@@ -2,11 +2,11 @@
 //! directories (merge). The units are checked (same experiment, complete, consistent) and
 //! summarised per point, in point order, for the report layer.
 
+use super::ExperimentError;
 use super::doc::Node;
 use super::plan::{Needed, Plan};
 use super::runner::stored_units;
 use super::store::{OutDir, UnitMeta, UnitStatus};
-use super::ExperimentError;
 use crate::metrics::{
     Capacity, Histogram, Interpolation, LoadPoint, Summary, Welford, capacity_at_gos,
 };
@@ -247,7 +247,11 @@ fn incomplete(first: &OutDir, dirs: usize, missing: &[(u32, Vec<u32>)]) -> Exper
     let dir = if dirs == 1 {
         first.root().to_path_buf()
     } else {
-        PathBuf::from(format!("{} and {} other shard(s)", first.root().display(), dirs - 1))
+        PathBuf::from(format!(
+            "{} and {} other shard(s)",
+            first.root().display(),
+            dirs - 1
+        ))
     };
     ExperimentError::Incomplete {
         dir,
@@ -262,8 +266,9 @@ fn capacity_curves(plan: &Plan, points: &[PointResult]) -> Vec<CapacityResult> {
         .load_parameter
         .as_ref()
         .and_then(|l| plan.parameters.iter().position(|p| p == l));
-    // Curves in order of first appearance.
-    let mut groups: Vec<((String, Vec<String>), Vec<&PointResult>)> = Vec::new();
+    // Curves in order of first appearance, keyed by deployment and the other values.
+    type Key = (String, Vec<String>);
+    let mut groups: Vec<(Key, Vec<&PointResult>)> = Vec::new();
     for p in points {
         let others: Vec<String> = p
             .params
@@ -293,9 +298,12 @@ fn capacity_curves(plan: &Plan, points: &[PointResult]) -> Vec<CapacityResult> {
             for (path, v) in &group {
                 label.push_str(&format!(", {}={}", short_name(path), v.display_text()));
             }
-            let by_offered = members
-                .iter()
-                .all(|m| m.metrics.get("offered_erlangs").and_then(|s| s.mean).is_some());
+            let by_offered = members.iter().all(|m| {
+                m.metrics
+                    .get("offered_erlangs")
+                    .and_then(|s| s.mean)
+                    .is_some()
+            });
             let x_of = |m: &PointResult| -> Option<f64> {
                 if by_offered {
                     m.metrics.get("offered_erlangs").and_then(|s| s.mean)
@@ -312,7 +320,16 @@ fn capacity_curves(plan: &Plan, points: &[PointResult]) -> Vec<CapacityResult> {
                 .iter()
                 .filter_map(|m| {
                     let s = m.metrics.get(metric)?;
-                    LoadPoint::from_summary(x_of(m)?, s)
+                    let p = LoadPoint::from_summary(x_of(m)?, s)?;
+                    // A Student-t interval of a probability can reach below 0 (or above 1)
+                    // with few replications; the probability itself cannot.
+                    Some(LoadPoint {
+                        value: p.value.clamp(0.0, 1.0),
+                        ci: p
+                            .ci
+                            .map(|(lo, hi)| (lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0))),
+                        ..p
+                    })
                 })
                 .collect();
             curve.sort_by(|a, b| a.offered.total_cmp(&b.offered));

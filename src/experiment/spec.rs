@@ -298,7 +298,12 @@ impl Experiment {
             ));
         }
         let file: ExperimentFile = ron::Options::default().from_str(text).map_err(|e| {
-            ConfigError::at(path, e.span.start.line, e.span.start.col, e.code.to_string())
+            ConfigError::at(
+                path,
+                e.span.start.line,
+                e.span.start.col,
+                e.code.to_string(),
+            )
         })?;
         Loader {
             path,
@@ -374,7 +379,10 @@ impl Loader<'_> {
             return Err(self.semantic(
                 None,
                 Some("gos"),
-                format!("gos {} is not a probability strictly between 0 and 1", f.gos),
+                format!(
+                    "gos {} is not a probability strictly between 0 and 1",
+                    f.gos
+                ),
             ));
         }
         let max_replications = match f.max_replications {
@@ -418,7 +426,10 @@ impl Loader<'_> {
                 return Err(self.semantic(
                     None,
                     Some("scenario"),
-                    format!("`scenario` must be a struct `(...)`, found a {}", other.kind()),
+                    format!(
+                        "`scenario` must be a struct `(...)`, found a {}",
+                        other.kind()
+                    ),
                 ));
             }
         }
@@ -619,7 +630,9 @@ impl Loader<'_> {
                     .map_err(|e| format!("vendor model `{reference}`: {}: {e}", file.display()))
             }
             Some(dir) => {
-                let file = dir.join("../vendor-models").join(format!("{reference}.ron"));
+                let file = dir
+                    .join("../vendor-models")
+                    .join(format!("{reference}.ron"));
                 match std::fs::read_to_string(&file) {
                     Ok(t) => Ok((stem, file.display().to_string(), t)),
                     Err(_) => embedded(reference),
@@ -815,7 +828,11 @@ mod tests {
         let x = &e.deployments[0];
         let mut t = x.topology.root.clone();
         assert_eq!(
-            ParamPath::parse("channels").unwrap().get(&mut t, 0).unwrap().canonical(),
+            ParamPath::parse("channels")
+                .unwrap()
+                .get(&mut t, 0)
+                .unwrap()
+                .canonical(),
             "20"
         );
         assert!(e.deployments[1].models.contains_key("avaya-aura-sm-6.3"));
@@ -839,14 +856,46 @@ mod tests {
     fn errors_are_located() {
         let cases = [
             (GOOD.replace("seed: 7", "seed: 7, colour: 1"), 3, "colour"),
-            (GOOD.replace("[0.0, 0.01]", "[0.0]"), 12, "need as many values"),
-            (GOOD.replace("\"a\", models", "\"zzz\", models"), 7, "no embedded topology"),
-            (GOOD.replace("topology.channels\", 20", "topology.chan\", 20"), 6, "no field `chan`"),
-            (GOOD.replace("[0.5, 1.0, 1.5]", "[0.5, 1.0, 0.50]"), 11, "twice"),
-            (GOOD.replace("[0.5, 1.0, 1.5]", "[0.5, (1.0]"), 11, "xpected"),
-            (GOOD.replace("replications: 2", "replications: 0"), 4, "at least 1"),
-            (GOOD.replace("y: \"topology.channels\"", "y: \"q\""), 15, "not a swept"),
-            (GOOD.replace("scenario: (", "scenario: (models: 1, "), 9, "may not have"),
+            (
+                GOOD.replace("[0.0, 0.01]", "[0.0]"),
+                12,
+                "need as many values",
+            ),
+            (
+                GOOD.replace("\"a\", models", "\"zzz\", models"),
+                7,
+                "no embedded topology",
+            ),
+            (
+                GOOD.replace("topology.channels\", 20", "topology.chan\", 20"),
+                6,
+                "no field `chan`",
+            ),
+            (
+                GOOD.replace("[0.5, 1.0, 1.5]", "[0.5, 1.0, 0.50]"),
+                11,
+                "twice",
+            ),
+            (
+                GOOD.replace("[0.5, 1.0, 1.5]", "[0.5, (1.0]"),
+                11,
+                "xpected",
+            ),
+            (
+                GOOD.replace("replications: 2", "replications: 0"),
+                4,
+                "at least 1",
+            ),
+            (
+                GOOD.replace("y: \"topology.channels\"", "y: \"q\""),
+                15,
+                "not a swept",
+            ),
+            (
+                GOOD.replace("scenario: (", "scenario: (models: 1, "),
+                9,
+                "may not have",
+            ),
         ];
         for (text, line, needle) in cases {
             let err = load(&text).unwrap_err();

@@ -154,11 +154,7 @@ impl PointRunner for SyntheticRunner {
         "synthetic"
     }
 
-    fn run(
-        &self,
-        unit: &RunUnit,
-        calls: &mut dyn FnMut(CallRecord),
-    ) -> Result<UnitResult, String> {
+    fn run(&self, unit: &RunUnit, calls: &mut dyn FnMut(CallRecord)) -> Result<UnitResult, String> {
         let origin = format!("{} (point {})", unit.scenario.topology_origin, unit.point);
         let topo: Topology = unit
             .scenario
@@ -184,7 +180,11 @@ impl PointRunner for SyntheticRunner {
             ));
         }
         let latency: f64 = topo.links.iter().map(|l| l.latency_ms).sum();
-        let delivered: f64 = topo.links.iter().map(|l| 1.0 - l.loss.clamp(0.0, 1.0)).product();
+        let delivered: f64 = topo
+            .links
+            .iter()
+            .map(|l| 1.0 - l.loss.clamp(0.0, 1.0))
+            .product();
         let base_mos = emodel_mos(latency + 60.0, 1.0 - delivered);
 
         let rng = RngFactory::new(unit.seed);
@@ -214,7 +214,11 @@ impl PointRunner for SyntheticRunner {
                 let pdd = lognormal(&mut per_call, topo.pdd_ms, topo.pdd_sd_ms);
                 let ring = exponential(&mut per_call, 4000.0);
                 let noise = per_call.random::<f64>() * 0.1 - 0.05;
-                (Some(pdd), Some(pdd + ring), Some((base_mos + noise).clamp(1.0, 4.5)))
+                (
+                    Some(pdd),
+                    Some(pdd + ring),
+                    Some((base_mos + noise).clamp(1.0, 4.5)),
+                )
             } else {
                 (None, None, None)
             };

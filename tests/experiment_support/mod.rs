@@ -65,7 +65,13 @@ pub fn plan(exp: &Experiment) -> Plan {
 }
 
 /// Runs (a shard of) an experiment in-process.
-pub fn run_shard(exp: &Experiment, plan: &Plan, out: &Path, jobs: usize, shard: Shard) -> RunReport {
+pub fn run_shard(
+    exp: &Experiment,
+    plan: &Plan,
+    out: &Path,
+    jobs: usize,
+    shard: Shard,
+) -> RunReport {
     let opts = RunOptions {
         out: out.to_path_buf(),
         jobs: Some(jobs),
@@ -87,7 +93,12 @@ pub fn run_all(exp: &Experiment, plan: &Plan, out: &Path, jobs: usize) -> RunRep
 /// Every published output file (not the store), by relative path.
 pub fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
-    for name in ["summary.json", "points.csv", "calls.csv", "distributions.json"] {
+    for name in [
+        "summary.json",
+        "points.csv",
+        "calls.csv",
+        "distributions.json",
+    ] {
         out.insert(name.to_string(), std::fs::read(dir.join(name)).unwrap());
     }
     let mut charts: Vec<_> = std::fs::read_dir(dir.join("charts"))

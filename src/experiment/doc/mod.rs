@@ -146,9 +146,10 @@ impl Node {
         match self {
             Node::Number(Number::Int(i)) => Some(*i as f64),
             Node::Number(Number::Float(f)) => Some(*f),
-            Node::Tuple { name: Some(n), items } if n == "Some" && items.len() == 1 => {
-                items[0].as_f64()
-            }
+            Node::Tuple {
+                name: Some(n),
+                items,
+            } if n == "Some" && items.len() == 1 => items[0].as_f64(),
             _ => None,
         }
     }
@@ -227,13 +228,18 @@ impl Node {
                     items[i].emit(out, pretty, d)
                 })
             }
-            Node::Map(entries) => {
-                emit_seq(out, pretty, depth, ('{', '}'), entries.len(), |out, i, d| {
+            Node::Map(entries) => emit_seq(
+                out,
+                pretty,
+                depth,
+                ('{', '}'),
+                entries.len(),
+                |out, i, d| {
                     entries[i].0.emit(out, pretty, d);
                     out.push_str(": ");
                     entries[i].1.emit(out, pretty, d);
-                })
-            }
+                },
+            ),
             Node::Tuple { name, items } => {
                 if let Some(n) = name {
                     emit_ident(out, n);
@@ -447,7 +453,10 @@ Topology(
         assert_eq!(n("\"a\\\"b\"").display_text(), "a\"b");
         assert_eq!(n("2").to_json(), serde_json::json!(2));
         assert_eq!(n("0.5").to_json(), serde_json::json!(0.5));
-        assert_eq!(n("Sampled(0.1)").to_json(), serde_json::json!("Sampled(0.1)"));
+        assert_eq!(
+            n("Sampled(0.1)").to_json(),
+            serde_json::json!("Sampled(0.1)")
+        );
         assert_eq!(n("Some(4.5)").as_f64(), Some(4.5));
     }
 }

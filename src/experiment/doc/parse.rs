@@ -275,7 +275,11 @@ impl<'a> Parser<'a> {
                     Err(self.err_at(start, "a byte literal must be ASCII"))
                 }
             }
-            Some('r') if rest.starts_with("r\"") || rest.starts_with("r#\"") || rest.starts_with("r##") => {
+            Some('r')
+                if rest.starts_with("r\"")
+                    || rest.starts_with("r#\"")
+                    || rest.starts_with("r##") =>
+            {
                 self.raw_string().map(Node::String)
             }
             Some(c) if is_ident_start(c) => {
@@ -643,12 +647,22 @@ mod tests {
         assert!(err("\"abc").message.contains("unterminated string"));
         assert!(err("/* x").message.contains("unterminated block comment"));
         assert!(err("1 2").message.contains("after the value"));
-        assert!(err("99999999999999999999999999999999999999999").message.contains("out of range"));
+        assert!(
+            err("99999999999999999999999999999999999999999")
+                .message
+                .contains("out of range")
+        );
         assert!(err("'ab'").message.contains("one character"));
-        assert!(err("#![enable(x) 1").message.contains("closing the attribute"));
+        assert!(
+            err("#![enable(x) 1")
+                .message
+                .contains("closing the attribute")
+        );
         let deep = "[".repeat(300) + &"]".repeat(300);
         assert!(err(&deep).message.contains("nested deeper"));
-        for bad in ["", "(", ")", "[,]", "{1}", "r#", "b'é'", "0x", "-", "1e", "\"\\q\""] {
+        for bad in [
+            "", "(", ")", "[,]", "{1}", "r#", "b'é'", "0x", "-", "1e", "\"\\q\"",
+        ] {
             assert!(parse_document(bad).is_err(), "{bad:?}");
         }
     }
@@ -665,7 +679,19 @@ mod tests {
         assert_eq!(n("r#\"a \"q\" b\"#"), Node::String("a \"q\" b".into()));
         assert_eq!(n("'\\u{e9}'"), Node::Char('é'));
         assert_eq!(n("\"\\u{1F600}\\t\""), Node::String("😀\t".into()));
-        assert_eq!(n("Foo (1)"), Node::Tuple { name: Some("Foo".into()), items: vec![n("1")] });
-        assert_eq!(n("(x)"), Node::Tuple { name: None, items: vec![Node::Ident("x".into())] });
+        assert_eq!(
+            n("Foo (1)"),
+            Node::Tuple {
+                name: Some("Foo".into()),
+                items: vec![n("1")]
+            }
+        );
+        assert_eq!(
+            n("(x)"),
+            Node::Tuple {
+                name: None,
+                items: vec![Node::Ident("x".into())]
+            }
+        );
     }
 }

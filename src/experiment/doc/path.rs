@@ -20,7 +20,10 @@ pub enum Segment {
     Field(String),
     Index(usize),
     /// `[field=value]`, or `[value]` (`field` is `None`: `name` on lists, the key on maps).
-    Match { field: Option<String>, value: String },
+    Match {
+        field: Option<String>,
+        value: String,
+    },
 }
 
 /// A parsed parameter path, e.g. `topology.links[name=wan1].loss`.
@@ -60,9 +63,9 @@ impl ParamPath {
                 rest = after;
             } else {
                 if !first {
-                    rest = rest.strip_prefix('.').ok_or_else(|| {
-                        fail(format!("expected `.` or `[` before `{rest}`"))
-                    })?;
+                    rest = rest
+                        .strip_prefix('.')
+                        .ok_or_else(|| fail(format!("expected `.` or `[` before `{rest}`")))?;
                 }
                 let len = rest.chars().take_while(|&c| is_field_char(c)).count();
                 if len == 0 {
@@ -235,7 +238,10 @@ fn unwrap_some(mut node: &mut Node) -> &mut Node {
 
 fn struct_field<'n>(node: &'n mut Node, field: &str) -> Option<&'n mut Node> {
     match unwrap_some(node) {
-        Node::Struct { fields, .. } => fields.iter_mut().find(|(f, _)| f == field).map(|f| &mut f.1),
+        Node::Struct { fields, .. } => fields
+            .iter_mut()
+            .find(|(f, _)| f == field)
+            .map(|f| &mut f.1),
         _ => None,
     }
 }
@@ -257,7 +263,11 @@ fn list_names(items: &[Node], field: &str) -> String {
 
 /// One step down from `node` (shown in messages as `shown`).
 fn step<'n>(node: &'n mut Node, seg: &Segment, shown: &str) -> Result<&'n mut Node, String> {
-    let shown = if shown.is_empty() { "the document root" } else { shown };
+    let shown = if shown.is_empty() {
+        "the document root"
+    } else {
+        shown
+    };
     let node = unwrap_some(node);
     let kind = node.kind();
     match (seg, node) {
@@ -410,7 +420,10 @@ mod tests {
         assert_eq!(e.path, "links[name=wan9].loss");
         assert!(e.message.contains("names: wan1, wan2"), "{e}");
         let e = set("links[0].jitter", "1.0").unwrap_err();
-        assert!(e.message.contains("`links[0]` has no field `jitter`"), "{e}");
+        assert!(
+            e.message.contains("`links[0]` has no field `jitter`"),
+            "{e}"
+        );
         assert!(e.message.contains("name, latency_ms, loss"), "{e}");
         let e = set("links[5]", "1").unwrap_err();
         assert!(e.message.contains("out of range"), "{e}");

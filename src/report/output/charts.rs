@@ -113,7 +113,13 @@ impl MetricInfo {
     /// A summary as a drawn estimate (scaled; probability intervals kept inside [0, 1]).
     fn estimate(&self, s: &Summary) -> Option<Estimate> {
         let e = Estimate::from_summary(s)?;
-        let clamp = |v: f64| if self.probability { v.clamp(0.0, 1.0) } else { v };
+        let clamp = |v: f64| {
+            if self.probability {
+                v.clamp(0.0, 1.0)
+            } else {
+                v
+            }
+        };
         Some(Estimate {
             mean: clamp(e.mean) * self.scale,
             ci: e.ci.map(|(lo, hi)| {
@@ -156,15 +162,20 @@ fn short_name(path: &str) -> &str {
 
 fn slug(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// The mean of several estimates (no interval: pooled over different conditions).
 fn pooled(values: &[Estimate]) -> Option<Estimate> {
-    (!values.is_empty()).then(|| {
-        Estimate::exact(values.iter().map(|e| e.mean).sum::<f64>() / values.len() as f64)
-    })
+    (!values.is_empty())
+        .then(|| Estimate::exact(values.iter().map(|e| e.mean).sum::<f64>() / values.len() as f64))
 }
 
 /// Draws every chart; returns the files written.
@@ -204,7 +215,9 @@ pub fn draw_all(
     for spec in &plan.charts {
         match spec {
             ChartSpec::Capacity | ChartSpec::PddCdf | ChartSpec::Mos => {}
-            ChartSpec::Comparison => put(write_chart(&comparison(plan, &views), dir, "comparison")?),
+            ChartSpec::Comparison => {
+                put(write_chart(&comparison(plan, &views), dir, "comparison")?)
+            }
             ChartSpec::MosHeatmap { x, y, metric } => {
                 for (stem, chart) in heatmaps(plan, &views, x, y, metric) {
                     put(write_chart(&chart, dir, &stem)?);
@@ -451,7 +464,10 @@ fn comparison(plan: &Plan, views: &[View]) -> ComparisonChart {
 
 /// Distinct numeric values of parameter `i`, ascending.
 fn axis_values(views: &[View], i: usize) -> Vec<f64> {
-    let mut vals: Vec<f64> = views.iter().filter_map(|v| v.params[i].1.as_f64()).collect();
+    let mut vals: Vec<f64> = views
+        .iter()
+        .filter_map(|v| v.params[i].1.as_f64())
+        .collect();
     vals.sort_by(f64::total_cmp);
     vals.dedup();
     vals
@@ -505,8 +521,7 @@ fn heatmaps(
                                 .filter_map(|v| v.mean(metric))
                                 .map(|m| m * info.scale)
                                 .collect();
-                            (!cell.is_empty())
-                                .then(|| cell.iter().sum::<f64>() / cell.len() as f64)
+                            (!cell.is_empty()).then(|| cell.iter().sum::<f64>() / cell.len() as f64)
                         })
                         .collect()
                 })
@@ -556,13 +571,22 @@ fn vendor_bars(plan: &Plan, views: &[View], param: &str, metric: &str) -> BarCha
                         .filter(|v| v.deployment == d && v.params[pi].1.display_text() == *vendor)
                         .filter_map(|v| info.estimate(v.metrics.get(metric)?))
                         .collect();
-                    if es.len() == 1 { Some(es[0]) } else { pooled(&es) }
+                    if es.len() == 1 {
+                        Some(es[0])
+                    } else {
+                        pooled(&es)
+                    }
                 })
                 .collect(),
         })
         .collect();
     let mut chart = BarChart::vendor_comparison(
-        format!("{} by {}: {}", info.label, short_name(param), plan.experiment),
+        format!(
+            "{} by {}: {}",
+            info.label,
+            short_name(param),
+            plan.experiment
+        ),
         info.axis(),
         vendors,
         series,

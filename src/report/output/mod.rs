@@ -104,6 +104,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<PathBuf, Re
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
-    serde_json::from_str(&text)
-        .map_err(|e| ReportError::Results(format!("{}: not a voicetwin output: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| {
+        ReportError::Results(format!("{}: not a voicetwin output: {e}", path.display()))
+    })
 }
