@@ -260,12 +260,17 @@ fn incomplete(first: &OutDir, dirs: usize, missing: &[(u32, Vec<u32>)]) -> Exper
     }
 }
 
-/// Groups points into curves over the load and finds each curve's capacity.
+/// Groups points into curves over the swept load and finds each curve's capacity (none
+/// when the load is not swept).
 fn capacity_curves(plan: &Plan, points: &[PointResult]) -> Vec<CapacityResult> {
-    let load_idx = plan
+    let Some(load_idx) = plan
         .load_parameter
         .as_ref()
-        .and_then(|l| plan.parameters.iter().position(|p| p == l));
+        .and_then(|l| plan.parameters.iter().position(|p| p == l))
+    else {
+        return Vec::new();
+    };
+    let load_idx = Some(load_idx);
     // Curves in order of first appearance, keyed by deployment and the other values.
     type Key = (String, Vec<String>);
     let mut groups: Vec<(Key, Vec<&PointResult>)> = Vec::new();

@@ -123,8 +123,7 @@ struct ExperimentFile<'a> {
     #[serde(default)]
     key_metric: String,
     /// The swept parameter that sets the offered load (for capacity curves); by default
-    /// the last numeric parameter whose path mentions `load` or `erlang`, else the last
-    /// numeric parameter.
+    /// the last numeric parameter whose path mentions `load` or `erlang`.
     #[serde(default)]
     load_parameter: String,
     /// The cap on replications under `--target-ci` (default: 10 × `replications`).
@@ -745,7 +744,6 @@ impl Loader<'_> {
             .iter()
             .rev()
             .find(|p| loadish(p))
-            .or(numeric.last())
             .map(|p| p.path.as_str().to_string()))
     }
 
@@ -824,6 +822,7 @@ mod tests {
         assert_eq!(e.point_count(), 2 * 3 * 2);
         assert_eq!(e.dimensions, vec![vec![0], vec![1, 2]]);
         assert_eq!(e.key_metric, "blocking");
+        assert_eq!(e.load_parameter.as_deref(), Some("workload.load_factor"));
         assert_eq!(e.max_replications, 20);
         let x = &e.deployments[0];
         let mut t = x.topology.root.clone();

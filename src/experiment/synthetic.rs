@@ -4,7 +4,8 @@
 //! It reads the same documents a real run gets, so sweeps, paths, seeds, failures and
 //! outputs are exercised end to end:
 //! - topology: `Topology(name: "t", channels: 23, pdd_ms: 850.0, pdd_sd_ms: 150.0,
-//!   links: [(name: "wan1", latency_ms: 20.0, loss: 0.0)])` (`pdd_*`, `links` optional);
+//!   links: [(name: "wan1", latency_ms: 20.0, loss: 0.0)], model: "gw")` (all but `name`
+//!   and `channels` optional; `model` only labels the route);
 //! - scenario: `(workload: (offered_erlangs: 10.0, load_factor: 1.0, holding_s: 180.0,
 //!   warmup_s: 600.0, measure_s: 3600.0), fault: Never, work: 0, pause_ms: 0)` (all but
 //!   `offered_erlangs` optional).
@@ -48,6 +49,9 @@ struct Topology {
     pdd_sd_ms: f64,
     #[serde(default)]
     links: Vec<Link>,
+    /// A product label (e.g. a PBX model id) shown in the route; it changes nothing else.
+    #[serde(default)]
+    model: String,
 }
 
 #[derive(Deserialize)]
@@ -240,7 +244,11 @@ impl PointRunner for SyntheticRunner {
                 setup_ms: setup,
                 mos_caller: mos,
                 mos_callee: mos.map(|m| (m - 0.02).max(1.0)),
-                route: if answered { "fe1>med1>gw1" } else { "fe1>med1" }.into(),
+                route: match (answered, topo.model.is_empty()) {
+                    (false, _) => "fe1>med1".to_string(),
+                    (true, true) => "fe1>med1>gw1".to_string(),
+                    (true, false) => format!("fe1>med1>{}", topo.model),
+                },
                 failover: 0,
                 ringback_heard: answered,
                 early_media_heard: false,

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 /// Most bar series drawn before points are pooled.
 const MAX_GROUPS: usize = 12;
+/// Most capacity curves drawn before the other parameters are pooled.
+const MAX_CURVES: usize = 8;
 /// Most comparison categories (one colour each, from a 7-colour palette) before pooling.
 const MAX_CATEGORIES: usize = 7;
 /// Points of each CDF curve.
@@ -238,9 +240,12 @@ fn load_index(plan: &Plan) -> Option<usize> {
     plan.parameters.iter().position(|p| p == l)
 }
 
-/// Load curves: `(label, points of the curve)`, in order of first appearance.
+/// Load curves: `(label, points of the curve)`, in order of first appearance. Without a
+/// swept load, or with more curves than [`MAX_CURVES`], one curve per deployment whose
+/// points at the same load are pooled over the other parameters.
 fn curves<'a>(plan: &Plan, views: &'a [View<'a>]) -> Vec<(String, Vec<&'a View<'a>>)> {
-    let skip: Vec<usize> = load_index(plan).into_iter().collect();
+    let load = load_index(plan);
+    let skip: Vec<usize> = load.into_iter().collect();
     let mut out: Vec<(String, Vec<&View>)> = Vec::new();
     for v in views {
         let others = v.others(&skip);
@@ -254,7 +259,22 @@ fn curves<'a>(plan: &Plan, views: &'a [View<'a>]) -> Vec<(String, Vec<&'a View<'
             None => out.push((label, vec![v])),
         }
     }
-    out
+    if load.is_some() && out.len() <= MAX_CURVES {
+        return out;
+    }
+    plan.deployments
+        .iter()
+        .map(|d| {
+            let members: Vec<&View> = views.iter().filter(|v| v.deployment == d).collect();
+            let settings = out.iter().filter(|(_, m)| m[0].deployment == d).count();
+            let label = if settings > 1 {
+                format!("{d} (mean over {settings} settings)")
+            } else {
+                d.clone()
+            };
+            (label, members)
+        })
+        .collect()
 }
 
 fn capacity(plan: &Plan, views: &[View]) -> CapacityChart {
@@ -267,26 +287,48 @@ fn capacity(plan: &Plan, views: &[View]) -> CapacityChart {
             load.and_then(|i| v.params[i].1.as_f64())
         }
     };
-    let info = metric_info(&plan.capacity_metric);
+    // A series of a probability metric, as fractions. Points at the same load are pooled
+    // (their mean, without an interval: they were measured under different settings).
     let series_of = |metric: &str, label: &str, members: &[&View]| {
-        let mut pts: Vec<SeriesPoint> = members
-            .iter()
-            .filter_map(|v| {
-                let e = metric_info(metric).estimate(v.metrics.get(metric)?)?;
-                // The chart takes fractions: undo the percentage scale.
-                let s = metric_info(metric).scale;
-                Some(SeriesPoint::new(
-                    x_of(v)?,
-                    e.mean / s,
-                    e.ci.map(|(lo, hi)| (lo / s, hi / s)),
-                ))
+        let mut at: Vec<(f64, Vec<Estimate>)> = Vec::new();
+        for v in members {
+            let (Some(x), Some(s)) = (x_of(v), v.metrics.get(metric)) else {
+                continue;
+            };
+            let Some(e) = metric_info(metric).estimate(s) else {
+                continue;
+            };
+            let scale = metric_info(metric).scale;
+            let e = Estimate {
+                mean: e.mean / scale,
+                ci: e.ci.map(|(lo, hi)| (lo / scale, hi / scale)),
+            };
+            match at.iter_mut().find(|(ax, _)| *ax == x) {
+                Some((_, list)) => list.push(e),
+                None => at.push((x, vec![e])),
+            }
+        }
+        let mut pts: Vec<SeriesPoint> = at
+            .into_iter()
+            .filter_map(|(x, es)| {
+                let e = if es.len() == 1 {
+                    Some(es[0])
+                } else {
+                    pooled(&es)
+                }?;
+                Some(SeriesPoint { x, y: e })
             })
             .collect();
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
         Series::new(label, pts)
     };
-    let mut chart = CapacityChart::new(format!("Capacity: {}", plan.experiment));
-    chart.metric = info.label.clone();
+    let title = if load.is_some() {
+        format!("Capacity: {}", plan.experiment)
+    } else {
+        format!("Capacity: {} (offered load not swept)", plan.experiment)
+    };
+    let mut chart = CapacityChart::new(title);
+    chart.metric = metric_info(&plan.capacity_metric).label;
     chart.gos = Some(plan.gos);
     if !by_offered {
         chart.x_label = plan
