@@ -1,7 +1,7 @@
 //! `experiment`: experiment files, parameter sweeps, replications, the parallel runner,
 //! crash-safe resume, and sharding and merging.
 //!
-//! An [`Experiment`] is loaded from an `Experiment(...)` file ([`spec`]): deployments (each a
+//! An [`Experiment`] is loaded from an `Experiment(...)` file: deployments (each a
 //! topology document, optional vendor model documents and overrides), a base scenario, a
 //! sweep (a grid plus zipped groups of parameters, addressed by [`ParamPath`]s into the
 //! documents), replications, metrics and charts. A [`Plan`] fixes the points, their seeds and
@@ -22,10 +22,70 @@
 //! - A failing unit (an error or a panic of the runner, an invalid parameter) is stored as
 //!   failed with its error and seed; the sweep goes on.
 //! - Nothing here reads the wall clock or depends on `HashMap` order.
+//!
+//! # Output directory
+//!
+//! `voicetwin run` writes `DIR/.units/` as it goes (`manifest.json`, the plan with the
+//! experiment's identity; per unit a `.json` meta file and a `.csv` of its CDR rows), and,
+//! once every unit exists, `points.csv`, `calls.csv`, `summary.json`, `distributions.json`
+//! and `charts/`. Rerunning the same command after an interruption runs only the missing
+//! units. A different experiment (other documents, seed, runner, replications or
+//! `--target-ci`) in the same `DIR` is refused; `--fresh` discards it.
+//!
+//! # Running a sweep on a cluster
+//!
+//! `--shard K/N` runs the points whose index is `K-1` modulo `N` (all replications of a point
+//! stay in one shard, so `--target-ci` works per shard). Each shard writes its own
+//! directory, or all write one directory on a shared file system; `voicetwin merge` then
+//! checks that the shards belong to one experiment and are complete, and writes outputs
+//! byte-identical to an unsharded run. A shard that is killed and restarted resumes.
+//!
+//! Slurm job array (`SLURM_ARRAY_TASK_ID` runs from 1):
+//!
+//! ```sh
+//! #!/bin/bash
+//! #SBATCH --job-name=voicetwin-capacity
+//! #SBATCH --array=1-16
+//! #SBATCH --cpus-per-task=8
+//! voicetwin run experiments/capacity.ron \
+//!     --shard "${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}" \
+//!     --jobs "${SLURM_CPUS_PER_TASK}" \
+//!     --out "results/capacity/shard-${SLURM_ARRAY_TASK_ID}"
+//! ```
+//!
+//! then, after the array (`sbatch --dependency=afterok:<array job id> merge.sh`):
+//! `voicetwin merge results/capacity/shard-* --out results/capacity`.
+//!
+//! Kubernetes Indexed Job (`JOB_COMPLETION_INDEX` runs from 0):
+//!
+//! ```yaml
+//! apiVersion: batch/v1
+//! kind: Job
+//! metadata: { name: voicetwin-capacity }
+//! spec:
+//!   completions: 16
+//!   parallelism: 16
+//!   completionMode: Indexed
+//!   template:
+//!     spec:
+//!       restartPolicy: OnFailure   # a restarted pod resumes its shard
+//!       containers:
+//!         - name: shard
+//!           image: voicetwin:latest
+//!           command: ["sh", "-c", "voicetwin run /work/experiments/capacity.ron
+//!             --shard $((JOB_COMPLETION_INDEX + 1))/16 --out /results/shard-$JOB_COMPLETION_INDEX"]
+//!           volumeMounts: [{ name: results, mountPath: /results }]
+//!       volumes:
+//!         - name: results
+//!           persistentVolumeClaim: { claimName: voicetwin-results }
+//! ```
+//!
+//! then `voicetwin merge /results/shard-* --out /results/capacity` in a follow-up Job.
 
 pub mod builtin;
 pub mod doc;
 mod error;
+mod load;
 mod plan;
 mod results;
 mod runner;

@@ -1,5 +1,5 @@
 //! A sweep's published outputs, assembled from its stored units
-//! ([`SweepResults`](crate::experiment::SweepResults)):
+//! ([`crate::experiment::SweepResults`]):
 //!
 //! - `points.csv`: one row per point × replication ([`tables`]);
 //! - `calls.csv`: every unit's CDR rows, concatenated in (point, replication, call) order and
