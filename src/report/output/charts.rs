@@ -538,16 +538,8 @@ fn heatmaps(
         .iter()
         .map(|d| {
             let mine: Vec<&View> = views.iter().filter(|v| v.deployment == d).collect();
-            let owned: Vec<View> = mine
-                .iter()
-                .map(|v| View {
-                    deployment: v.deployment,
-                    params: v.params.clone(),
-                    metrics: v.metrics,
-                })
-                .collect();
-            let xs = axis_values(&owned, xi);
-            let ys = axis_values(&owned, yi);
+            let xs = axis_values(&mine, xi);
+            let ys = axis_values(&mine, yi);
             // Cells average over the other swept parameters.
             let values = ys
                 .iter()
@@ -636,4 +628,38 @@ fn vendor_bars(plan: &Plan, views: &[View], param: &str, metric: &str) -> BarCha
     chart.y_range = info.range;
     chart.value_decimals = info.decimals;
     chart
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probability_estimates_are_scaled_and_kept_in_range() {
+        let s = Summary {
+            mean: Some(0.004),
+            ci95_low: Some(-0.002),
+            ci95_high: Some(0.01),
+            n: 3,
+        };
+        let e = metric_info("blocking").estimate(&s).unwrap();
+        assert!((e.mean - 0.4).abs() < 1e-12);
+        assert_eq!(e.ci.unwrap().0, 0.0);
+        assert!((e.ci.unwrap().1 - 1.0).abs() < 1e-12);
+        // Other metrics keep their interval as it is.
+        let e = metric_info("pdd_ms_mean").estimate(&s).unwrap();
+        assert_eq!(e.ci, Some((-0.002, 0.01)));
+        assert_eq!(metric_info("mos_mean").range, Some((1.0, 5.0)));
+        assert_eq!(metric_info("custom").axis(), "custom");
+        assert_eq!(
+            metric_info("pdd_ms_p95").axis(),
+            "95th percentile post-dial delay (ms)"
+        );
+        assert_eq!(pooled(&[]), None);
+        assert_eq!(
+            pooled(&[Estimate::exact(1.0), Estimate::exact(2.0)]),
+            Some(Estimate::exact(1.5))
+        );
+        assert_eq!(slug("a b/c"), "a_b_c");
+    }
 }

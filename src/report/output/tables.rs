@@ -156,3 +156,17 @@ pub fn write_calls_csv(results: &SweepResults, path: &Path) -> Result<PathBuf, R
     commit(file, &tmp, path)?;
     Ok(path.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_cells() {
+        assert_eq!(format_metric("calls_offered", 1234.0), "1234");
+        assert_eq!(format_metric("calls_offered", 0.5), "0.500000");
+        assert_eq!(format_metric("blocking", 0.0123456789), "0.012346");
+        assert_eq!(format_metric("blocking", -0.0), "0.000000");
+        assert_eq!(format_metric("mos_mean", f64::NAN), "");
+    }
+}
