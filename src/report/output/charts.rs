@@ -505,7 +505,7 @@ fn comparison(plan: &Plan, views: &[View]) -> ComparisonChart {
 }
 
 /// Distinct numeric values of parameter `i`, ascending.
-fn axis_values(views: &[View], i: usize) -> Vec<f64> {
+fn axis_values(views: &[&View], i: usize) -> Vec<f64> {
     let mut vals: Vec<f64> = views
         .iter()
         .filter_map(|v| v.params[i].1.as_f64())
