@@ -50,7 +50,7 @@ fn lookup(list: &'static [(&'static str, &'static str)], name: &str) -> Option<&
 /// The names in a list, for "known: ..." messages.
 pub(crate) fn names(list: &[(&str, &str)]) -> String {
     if list.is_empty() {
-        "none embedded".into()
+        "none".into()
     } else {
         list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
     }
