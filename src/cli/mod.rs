@@ -6,6 +6,12 @@
 
 pub mod check;
 
+mod chart;
+mod merge;
+mod run;
+
+pub use run::SYNTHETIC_RUNNER_ENV;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +33,12 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run an experiment (default: the embedded incremental-vs-VoIP-only study).
+    Run(run::RunArgs),
+    /// Combine the shard directories of one sweep into its outputs.
+    Merge(merge::MergeArgs),
+    /// Redraw a result directory's charts without rerunning.
+    Chart(chart::ChartArgs),
 }
 
 /// Parses the command line and runs it.
@@ -41,5 +53,8 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Run(args) => run::main(args),
+        Command::Merge(args) => merge::main(args),
+        Command::Chart(args) => chart::main(args),
     }
 }

@@ -18,6 +18,9 @@ pub enum ReportError {
     /// The embedded font could not be registered.
     #[error("embedded font: {0}")]
     Font(String),
+    /// Sweep results that cannot be read or published (missing, incomplete or not ours).
+    #[error("{0}")]
+    Results(String),
     /// Chart input that cannot be drawn honestly (a NaN, an interval that excludes its mean,
     /// rows of different lengths).
     #[error("{chart} chart: {message}")]
