@@ -3,7 +3,7 @@
 
 use crate::experiment::{
     self, Experiment, Plan, PointRunner, Progress, RunOptions, Shard, SweepResults, TargetCi,
-    builtin::DEFAULT_EXPERIMENT, synthetic::SyntheticRunner,
+    builtin::DEFAULT_EXPERIMENT, scenario_runner::ScenarioRunner, synthetic::SyntheticRunner,
 };
 use crate::metrics::Crossing;
 use crate::report::output;
@@ -40,15 +40,13 @@ pub struct RunArgs {
 /// experiment machinery).
 pub const SYNTHETIC_RUNNER_ENV: &str = "VOICETWIN_SYNTHETIC_RUNNER";
 
-/// The runner behind `voicetwin run`. The scenario layer's simulator plugs in here.
+/// The runner behind `voicetwin run`: the simulator, or the synthetic M/M/c/c runner that
+/// tests of the experiment machinery select with the environment variable above.
 fn point_runner() -> Result<Box<dyn PointRunner>, String> {
     if std::env::var_os(SYNTHETIC_RUNNER_ENV).is_some_and(|v| v == "1") {
         return Ok(Box::new(SyntheticRunner));
     }
-    Err(format!(
-        "this build has no scenario runner yet; set {SYNTHETIC_RUNNER_ENV}=1 to run an \
-         experiment written for the synthetic test runner"
-    ))
+    Ok(Box::new(ScenarioRunner))
 }
 
 fn load(arg: Option<&Path>) -> Result<(Experiment, String), String> {

@@ -89,6 +89,7 @@ mod load;
 mod plan;
 mod results;
 mod runner;
+pub mod scenario_runner;
 mod sink;
 mod spec;
 mod store;

@@ -16,7 +16,10 @@ use std::io::{self, BufWriter, Write};
 /// (1 − failure rate: answered or ended by a party's choice), `failover_rate` (calls that
 /// tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`,
 /// `setup_ms_mean`; voice quality `mos_mean` (both directions), `mos_caller_mean`,
-/// `mos_callee_mean`. A metric without data (no call, no media) is absent.
+/// `mos_callee_mean`, and the shares of directions below MOS 3.6 and 3.1
+/// (`mos_below_3_6`, `mos_below_3_1`); the other outcome counts, `answer_rate`,
+/// `two_way_audio_rate`, `media_relayed_rate` and the mean mouth-to-ear delay heard by
+/// callers `delay_ms_mean`. A metric without data (no call, no media) is absent.
 pub const CDR_METRICS: &[&str] = &[
     "calls_offered",
     "calls_answered",
@@ -34,6 +37,16 @@ pub const CDR_METRICS: &[&str] = &[
     "mos_mean",
     "mos_caller_mean",
     "mos_callee_mean",
+    "mos_below_3_6",
+    "mos_below_3_1",
+    "answer_rate",
+    "calls_busy",
+    "calls_no_answer",
+    "calls_declined",
+    "calls_abandoned",
+    "two_way_audio_rate",
+    "media_relayed_rate",
+    "delay_ms_mean",
 ];
 
 /// Point-level statistics of a unit's measured calls.
@@ -51,6 +64,15 @@ pub(crate) struct CdrStats {
     mos: Welford,
     mos_caller: Welford,
     mos_callee: Welford,
+    mos_below_3_6: u64,
+    mos_below_3_1: u64,
+    busy: u64,
+    no_answer: u64,
+    declined: u64,
+    abandoned: u64,
+    two_way: u64,
+    relayed: u64,
+    delay: Welford,
 }
 
 impl CdrStats {
@@ -64,7 +86,23 @@ impl CdrStats {
             Outcome::Blocked => self.blocked += 1,
             Outcome::RejectedCapacity => self.rejected += 1,
             Outcome::Failed => self.failed += 1,
-            _ => {}
+            Outcome::Busy => self.busy += 1,
+            Outcome::NoAnswer => self.no_answer += 1,
+            Outcome::Declined => self.declined += 1,
+            Outcome::Abandoned => self.abandoned += 1,
+        }
+        self.two_way += u64::from(r.two_way_audio);
+        self.relayed += u64::from(r.media_relayed);
+        if let Some(v) = r.delay_ms {
+            let _ = self.delay.try_push(v);
+        }
+        for v in [r.mos_caller, r.mos_callee]
+            .into_iter()
+            .flatten()
+            .filter(|v| v.is_finite())
+        {
+            self.mos_below_3_6 += u64::from(v < 3.6);
+            self.mos_below_3_1 += u64::from(v < 3.1);
         }
         if r.failover > 0 {
             self.failover += 1;
@@ -117,6 +155,18 @@ impl CdrStats {
         put("mos_mean", self.mos.mean());
         put("mos_caller_mean", self.mos_caller.mean());
         put("mos_callee_mean", self.mos_callee.mean());
+        let directions = self.mos.count();
+        let of_directions = |k: u64| (directions > 0).then(|| k as f64 / directions as f64);
+        put("mos_below_3_6", of_directions(self.mos_below_3_6));
+        put("mos_below_3_1", of_directions(self.mos_below_3_1));
+        put("answer_rate", share(self.answered));
+        put("calls_busy", Some(self.busy as f64));
+        put("calls_no_answer", Some(self.no_answer as f64));
+        put("calls_declined", Some(self.declined as f64));
+        put("calls_abandoned", Some(self.abandoned as f64));
+        put("two_way_audio_rate", share(self.two_way));
+        put("media_relayed_rate", share(self.relayed));
+        put("delay_ms_mean", self.delay.mean());
         m
     }
 }
@@ -256,7 +306,7 @@ mod tests {
             dtmf_received: false,
             media_relayed: false,
             codec: String::new(),
-            delay_ms: None,
+            delay_ms: mos.map(|_| 60.0),
             loss_caller: None,
             rtcp_jitter_ms: None,
             limitations: String::new(),
@@ -282,7 +332,10 @@ mod tests {
         assert_eq!(m["pdd_ms_p95"], 1200.0);
         assert!((m["mos_mean"] - 4.0).abs() < 1e-12);
         assert!((m["mos_callee_mean"] - 3.9).abs() < 1e-12);
-        assert!(CDR_METRICS.iter().all(|k| m.contains_key(*k)));
+        assert_eq!(m["delay_ms_mean"], 60.0);
+        assert_eq!(m["calls_busy"], 1.0);
+        assert_eq!(m["mos_below_3_6"], 0.0);
+        assert!(CDR_METRICS.iter().all(|k| m.contains_key(*k)), "{m:?}");
         assert!(!CdrStats::default().metrics().contains_key("blocking"));
     }
 

@@ -363,6 +363,32 @@ impl Sim {
     }
 }
 
+/// Checks that a scenario can run: builds its world and validates its workload against the
+/// deployment's populations, without running anything.
+pub fn validate(input: &RunInput<'_>) -> Result<(), Vec<ConfigError>> {
+    let rngs = RngFactory::new(0);
+    let built = build_world(
+        input.topology_path,
+        input.topology_text,
+        input.topology,
+        input.models,
+        &rngs,
+    )?;
+    let numbers = &built.directory.numbers;
+    let pops = Populations {
+        enterprise_voice: numbers.count(NumberKind::EnterpriseVoice),
+        pbx: numbers.count(NumberKind::Pbx),
+        pstn: numbers.count(NumberKind::Pstn),
+    };
+    input.scenario.workload.validate(pops).map_err(|e| {
+        vec![ConfigError::unlocated(
+            input.topology_path,
+            format!("scenario {e}"),
+        )]
+    })?;
+    Ok(())
+}
+
 /// Runs a scenario with `seed`, handing each finished call's log to `on_call` as soon as
 /// it is complete (logs are streamed, never held).
 pub fn run(
