@@ -74,6 +74,7 @@ fn run_with(topology: &str, spec: &ScenarioSpec, seed: u64) -> (Vec<CallLog>, u6
         &RunOptions {
             trace: TraceMode::Fingerprint,
             capture: false,
+            watch: None,
         },
         &mut |l, _| logs.push(l),
     )

@@ -9,6 +9,7 @@ pub mod check;
 mod chart;
 mod merge;
 mod run;
+mod trace;
 
 pub use run::SYNTHETIC_RUNNER_ENV;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Redraw a result directory's charts without rerunning.
     Chart(chart::ChartArgs),
+    /// Re-run one call of a sweep: a SIP ladder across every element and/or a pcap.
+    Trace(trace::TraceArgs),
 }
 
 /// Parses the command line and runs it.
@@ -56,5 +59,6 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::main(args),
         Command::Merge(args) => merge::main(args),
         Command::Chart(args) => chart::main(args),
+        Command::Trace(args) => trace::main(args),
     }
 }

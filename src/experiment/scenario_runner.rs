@@ -155,3 +155,60 @@ pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
     m.insert("media_packets".into(), report.world.media_sent as f64);
     m
 }
+
+/// A traced call: its log and the run's capture of it.
+pub struct TracedCall {
+    pub log: crate::elements::callbook::CallLog,
+    pub meta: crate::scenario::run::CallMeta,
+    pub report: RunReport,
+    pub seed: u64,
+}
+
+/// Re-runs one (point, replication) of an experiment with a capture of call `call` (its
+/// first attempt). The run is the same as in the sweep: same seed, same documents.
+pub fn trace_call(
+    exp: &super::Experiment,
+    point: u32,
+    replication: u32,
+    call: u64,
+) -> Result<TracedCall, String> {
+    let plan = super::Plan::new(exp, None, None, "scenario");
+    let planned = plan
+        .points
+        .iter()
+        .find(|p| p.point == point)
+        .ok_or_else(|| {
+            format!(
+                "the experiment has no point {point} (it has {})",
+                plan.points.len()
+            )
+        })?;
+    if replication >= exp.replications.max(1) {
+        return Err(format!(
+            "replication {replication} is out of range (the experiment runs {})",
+            exp.replications
+        ));
+    }
+    let (doc, _) = super::runner::scenario_for(exp, planned).map_err(|e| e.to_string())?;
+    let seed = super::unit_seed(plan.seed, &planned.deployment, &planned.params, replication);
+    let p = Prepared::new(&doc, point)?;
+    let options = RunOptions {
+        watch: Some(crate::elements::CallTag(call)),
+        ..RunOptions::default()
+    };
+    let mut found = None;
+    let report = run(&p.input(), seed, &options, &mut |log, meta| {
+        if meta.call_id == call && meta.attempt == 0 {
+            found = Some((log, meta));
+        }
+    })
+    .map_err(joined)?;
+    let (log, meta) = found
+        .ok_or_else(|| format!("point {point} replication {replication} has no call {call}"))?;
+    Ok(TracedCall {
+        log,
+        meta,
+        report,
+        seed,
+    })
+}

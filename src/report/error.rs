@@ -12,6 +12,9 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    /// A trace (ladder or pcap) could not be built.
+    #[error("trace: {0}")]
+    Trace(String),
     /// The plotting backend failed (SVG string or PNG buffer).
     #[error("drawing failed: {0}")]
     Draw(String),

@@ -14,5 +14,6 @@
 pub mod charts;
 mod error;
 pub mod output;
+pub mod trace;
 
 pub use error::ReportError;

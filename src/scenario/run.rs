@@ -23,6 +23,7 @@ use crate::workload::{
 };
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 
 /// Everything a run needs, parsed.
@@ -65,8 +66,10 @@ impl CallMeta {
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     pub trace: TraceMode,
-    /// Record every datagram and ISDN message (for `trace`).
+    /// Record every datagram and ISDN message.
     pub capture: bool,
+    /// Record only what belongs to this call (for `trace`); implies capturing.
+    pub watch: Option<CallTag>,
 }
 
 /// Trunk group usage at the end of a run.
@@ -97,10 +100,10 @@ pub struct RunReport {
     pub relay_peak: usize,
     /// What the capture recorded, if asked for.
     pub capture: Vec<crate::elements::host::Captured>,
-    /// Call-IDs of every call, by tag (only when capturing).
-    pub call_ids: BTreeMap<u64, Vec<String>>,
     /// Element names by id.
     pub element_names: Vec<String>,
+    /// Each element's SIP address and node address, by id.
+    pub element_addresses: Vec<(SocketAddrV4, Ipv4Addr)>,
 }
 
 #[derive(Debug)]
@@ -410,6 +413,18 @@ pub fn run(
         input.models,
         &rngs,
     )?;
+    let mut element_addresses = vec![
+        (
+            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+            Ipv4Addr::UNSPECIFIED
+        );
+        ids.len()
+    ];
+    for p in directory.elements.values() {
+        if let Some(slot) = element_addresses.get_mut(p.id.0 as usize) {
+            *slot = (p.sip, p.ip);
+        }
+    }
     let numbers = directory.numbers.clone();
     let pops = Populations {
         enterprise_voice: numbers.count(NumberKind::EnterpriseVoice),
@@ -431,7 +446,9 @@ pub fn run(
         MediaMode::Flow => MediaFidelity::Flow,
         MediaMode::Off => MediaFidelity::Off,
     });
-    if options.capture {
+    if let Some(tag) = options.watch {
+        world.enable_capture_for(tag);
+    } else if options.capture {
         world.enable_capture();
     }
     let mut generator = workload.generator(&rngs);
@@ -519,7 +536,7 @@ pub fn run(
         trunks,
         relay_peak: sim.world.media.relays_in_use().1,
         capture: sim.world.take_capture(),
-        call_ids: BTreeMap::new(),
         element_names,
+        element_addresses,
     })
 }

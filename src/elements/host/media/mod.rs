@@ -260,6 +260,24 @@ impl MediaEngine {
         self.by_addr.contains_key(addr)
     }
 
+    /// The call a media address (of a session or a relay) belongs to.
+    pub fn tag_at(&self, addr: &SocketAddrV4) -> Option<CallTag> {
+        match self.by_addr.get(addr)? {
+            Target::Session { slot, .. } => self
+                .sessions
+                .get(*slot as usize)?
+                .state
+                .as_ref()
+                .map(|s| s.tag),
+            Target::RelayA { slot, .. } | Target::RelayB { slot, .. } => self
+                .relays
+                .get(*slot as usize)?
+                .state
+                .as_ref()
+                .map(|r| r.spec.tag),
+        }
+    }
+
     /// Relays open now, and the most open at once.
     pub fn relays_in_use(&self) -> (usize, usize) {
         (self.open_relays, self.peak_relays)
