@@ -125,7 +125,7 @@ pub fn ladder(title: &str, items: &[Captured], who: &Participants) -> String {
             label: format!("RTP PT {pt} ×{n}"),
         });
     }
-    rows.sort_by(|a, b| a.time.cmp(&b.time));
+    rows.sort_by_key(|r| r.time);
     let mut columns: Vec<String> = Vec::new();
     for r in &rows {
         for n in [&r.from, &r.to] {
