@@ -617,6 +617,14 @@ impl ProxyCore {
             return;
         };
         let status = resp.status;
+        if status >= 200 && self.cfg.report_branches && !c.automatic {
+            self.branch_reports.push_back(super::BranchReport {
+                ctx,
+                branch: idx,
+                status,
+                timeout,
+            });
+        }
         if b.abandoned && status < 200 {
             // A late provisional on a branch given up on: only the pending CANCEL.
             let cancel = b.cancel_pending && !b.cancel_sent;

@@ -57,6 +57,9 @@ pub struct ProxyConfig {
     pub hide_503: bool,
     /// More Vias with our address than this is a loop (482).
     pub max_spirals: usize,
+    /// Report every branch's final response with [`ProxyCore::poll_branch_report`]
+    /// (for elements that act on each branch of a fork, not only when all have failed).
+    pub report_branches: bool,
 }
 
 impl ProxyConfig {
@@ -71,6 +74,7 @@ impl ProxyConfig {
             hosts: BTreeMap::new(),
             hide_503: true,
             max_spirals: 8,
+            report_branches: false,
         }
     }
 }
@@ -95,6 +99,18 @@ pub enum ProxyEvent {
     Completed { ctx: ContextId, status: u16 },
 }
 
+/// The final response of one branch of an element-routed request (a 2xx, a failure, or
+/// 408 on a timeout), when [`ProxyConfig::report_branches`] is set.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BranchReport {
+    pub ctx: ContextId,
+    /// The branch index ([`ProxyCore::forward_with`] returns it; `forward` numbers branches
+    /// from 0 in the order they were sent).
+    pub branch: usize,
+    pub status: u16,
+    pub timeout: bool,
+}
+
 /// The stateful proxy (see the module docs).
 pub struct ProxyCore {
     pub(crate) cfg: ProxyConfig,
@@ -106,6 +122,7 @@ pub struct ProxyCore {
     pub(crate) timers: TimerSet<PTimer>,
     pub(crate) out: VecDeque<Transmit>,
     pub(crate) events: VecDeque<ProxyEvent>,
+    pub(crate) branch_reports: VecDeque<BranchReport>,
 }
 
 impl ProxyCore {
@@ -120,6 +137,7 @@ impl ProxyCore {
             timers: TimerSet::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
+            branch_reports: VecDeque::new(),
         }
     }
 
@@ -138,6 +156,11 @@ impl ProxyCore {
 
     pub fn poll_event(&mut self) -> Option<ProxyEvent> {
         self.events.pop_front()
+    }
+
+    /// The next branch report (only with [`ProxyConfig::report_branches`]).
+    pub fn poll_branch_report(&mut self) -> Option<BranchReport> {
+        self.branch_reports.pop_front()
     }
 
     pub fn poll_timeout(&self) -> Option<SimTime> {
