@@ -93,4 +93,5 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
+    FrontEnd(super::front_end::FrontEnd),
 }

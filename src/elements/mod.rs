@@ -9,6 +9,7 @@ pub mod build;
 pub mod callbook;
 mod element;
 pub mod endpoint;
+pub mod front_end;
 pub mod host;
 pub mod media_policy;
 pub mod numbering;
