@@ -94,4 +94,5 @@ macro_rules! elements {
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
     FrontEnd(super::front_end::FrontEnd),
+    LyncPool(super::lync::LyncPool),
 }

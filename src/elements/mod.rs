@@ -11,6 +11,7 @@ mod element;
 pub mod endpoint;
 pub mod front_end;
 pub mod host;
+pub mod lync;
 pub mod media_policy;
 pub mod numbering;
 pub mod script;

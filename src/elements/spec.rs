@@ -117,4 +117,5 @@ macro_rules! element_specs {
 element_specs! {
     Endpoint(EndpointSpec),
     FrontEnd(super::front_end::FrontEndSpec),
+    LyncPool(super::lync::LyncPoolSpec),
 }

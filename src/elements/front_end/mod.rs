@@ -49,6 +49,7 @@ use call::FeCall;
 use health::{Availability, TrunkHealth};
 use rand::SeedableRng;
 use spec::FeConfig;
+pub(crate) use spec::transport_of;
 use std::net::{SocketAddr, SocketAddrV4};
 
 /// Counters of a Front End.
