@@ -95,4 +95,5 @@ elements! {
     Endpoint(super::endpoint::SipEndpoint),
     FrontEnd(super::front_end::FrontEnd),
     LyncPool(super::lync::LyncPool),
+    Voicemail(super::voicemail::Voicemail),
 }

@@ -18,6 +18,7 @@ pub mod script;
 pub mod spec;
 pub mod tdm;
 pub mod timers;
+pub mod voicemail;
 
 pub use element::{Command, Element, NetworkElement};
 

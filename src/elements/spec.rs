@@ -118,4 +118,5 @@ element_specs! {
     Endpoint(EndpointSpec),
     FrontEnd(super::front_end::FrontEndSpec),
     LyncPool(super::lync::LyncPoolSpec),
+    Voicemail(super::voicemail::VoicemailSpec),
 }
