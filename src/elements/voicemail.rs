@@ -245,6 +245,10 @@ impl Voicemail {
                     cx.note(t, CallNote::Hop);
                 }
                 let local = cx.allocate_media(*self.cfg.sip.ip());
+                let mut caps = self.cfg.caps.clone();
+                caps.address = local.ip().to_string();
+                caps.port = local.port();
+                let _ = self.ua.set_media(call, caps);
                 self.calls.insert(
                     call,
                     VmCall {

@@ -26,7 +26,8 @@ use voicetwin::elements::{CallTag, Command, Element, ElementId};
 use voicetwin::net::{NetEvent, Network, Packet};
 use voicetwin::scenario::topology::Topology;
 use voicetwin::sim::{Model, RngFactory, Scheduler, SimDuration, SimTime, TraceEvent, TraceMode};
-use voicetwin::sip::wire::{HeaderName, Message, make_response};
+use voicetwin::sip::sdp::{Direction as SdpDirection, MediaCapabilities, SessionDescription};
+use voicetwin::sip::wire::{HeaderName, Message, Request, Response, make_response};
 use voicetwin::vendor::SipTransport;
 
 pub const TOPOLOGY: &str = r#"Topology(
@@ -96,6 +97,9 @@ pub enum Peer {
     Reject(u16, Vec<(String, String)>),
     /// Never answers.
     Silent,
+    /// Answers INVITEs at once with 200 and G.711 SDP, refuses re-INVITEs with this
+    /// status, accepts BYE.
+    RefuseReinvite(u16),
 }
 
 pub fn fe_spec() -> FrontEndSpec {
@@ -350,16 +354,7 @@ impl Harness {
             if let (Some(peer), Message::Request(req)) =
                 (self.responders.get(&packet.dst).cloned(), &message)
             {
-                if let (Peer::Reject(status, headers), "INVITE") = (&peer, req.method.as_str()) {
-                    let mut resp = make_response(
-                        req,
-                        *status,
-                        voicetwin::sip::wire::reason_phrase(*status),
-                        Some("raw1"),
-                    );
-                    for (n, v) in headers {
-                        resp.headers.push_named(n, v.as_str());
-                    }
+                if let Some(resp) = raw_response(&peer, req, packet.dst) {
                     let back = Packet::new(packet.dst, packet.src, resp.to_bytes());
                     let _ = self.world.net.send(sched, back);
                 }
@@ -371,6 +366,48 @@ impl Harness {
                 message,
             });
         }
+    }
+}
+
+/// What a raw responder answers to a request, if anything.
+fn raw_response(peer: &Peer, req: &Request, me: SocketAddrV4) -> Option<Response> {
+    let in_dialog = req
+        .headers
+        .to_addr()
+        .is_ok_and(|t| t.tag().is_some());
+    let method = req.method.as_str();
+    let reply = |status: u16| {
+        make_response(
+            req,
+            status,
+            voicetwin::sip::wire::reason_phrase(status),
+            Some("raw1"),
+        )
+    };
+    match (peer, method) {
+        (_, "ACK") | (Peer::Silent, _) | (Peer::Endpoint, _) => None,
+        (Peer::Reject(status, headers), "INVITE") => {
+            let mut resp = reply(*status);
+            for (n, v) in headers {
+                resp.headers.push_named(n, v.as_str());
+            }
+            Some(resp)
+        }
+        (Peer::RefuseReinvite(status), "INVITE") if in_dialog => Some(reply(*status)),
+        (Peer::RefuseReinvite(_), "INVITE") => {
+            let mut resp = reply(200);
+            for rr in req.headers.get_all(HeaderName::RecordRoute) {
+                resp.headers.push(HeaderName::RecordRoute, rr);
+            }
+            resp.headers
+                .push(HeaderName::Contact, format!("<sip:raw@{me}>"));
+            let offer = SessionDescription::parse(&req.body).ok()?;
+            let caps = MediaCapabilities::g711(&me.ip().to_string(), 30000);
+            let answer = caps.answer(&offer, 1, 1, SdpDirection::SendRecv).ok()?;
+            resp.set_body("application/sdp", answer.to_text().into_bytes().into());
+            Some(resp)
+        }
+        _ => Some(reply(200)),
     }
 }
 

@@ -190,6 +190,7 @@ impl LyncPool {
                 after: UNSCRIPTED_ANSWER,
             },
         };
+        let _ = self.ua.set_media(call, self.caps_at(local));
         let c = LyncPool::blank(tag, &number, role, Purpose::Original, false, local, script);
         self.insert(call, c);
         if let Some(t) = tag {
