@@ -35,7 +35,11 @@ fn over_the_session_limit_the_call_is_rejected() {
     let mut lab = Lab::new(cac(Some(2), None, CacOverflow::Reject));
     three_calls(&mut lab);
     // Within a site nothing is limited.
-    lab.call_at(3.5, script(9, BR1, "0109", "+12065550109", answer(1)), "pool-br");
+    lab.call_at(
+        3.5,
+        script(9, BR1, "0109", "+12065550109", answer(1)),
+        "pool-br",
+    );
     lab.run_until(20.0);
     assert_eq!(lab.front_end().cac_sessions("hq", "br"), Some((2, 2)));
     lab.run_until(80.0);
@@ -45,7 +49,11 @@ fn over_the_session_limit_the_call_is_rejected() {
     let third = lab.log(3);
     assert_eq!(third.outcome, CallOutcome::RejectedCapacity, "{ladder}");
     assert_eq!(third.final_status, Some(503));
-    assert_eq!(lab.route_names(third), ["pool-hq", "fe"], "it never left the Front End");
+    assert_eq!(
+        lab.route_names(third),
+        ["pool-hq", "fe"],
+        "it never left the Front End"
+    );
     assert_eq!(lab.log(9).outcome, CallOutcome::Answered);
     // The BYEs gave the sessions back.
     assert_eq!(lab.front_end().cac_sessions("hq", "br"), Some((0, 2)));
@@ -67,7 +75,10 @@ fn over_the_limit_the_call_is_rerouted_through_the_pstn() {
         .into_iter()
         .find(|s| s.is_request("INVITE"))
         .unwrap();
-    assert_eq!(inv.first_line(), "INVITE sip:+12065550103@10.1.0.21:5070;user=phone");
+    assert_eq!(
+        inv.first_line(),
+        "INVITE sip:+12065550103@10.1.0.21:5070;user=phone"
+    );
     assert_eq!(lab.route_names(lab.log(1)), ["pool-hq", "fe", "pool-br"]);
     assert_eq!(lab.front_end().stats().cac_rerouted, 1);
     assert_eq!(lab.front_end().cac_sessions("hq", "br"), Some((0, 2)));
@@ -80,7 +91,12 @@ fn a_bandwidth_limit_counts_the_codec_ip_rate() {
     let mut lab = Lab::new(cac(None, Some(60.0), CacOverflow::Reject));
     three_calls(&mut lab);
     lab.run_until(80.0);
-    assert_eq!(lab.log(2).outcome, CallOutcome::Answered, "{}", lab.ladder());
+    assert_eq!(
+        lab.log(2).outcome,
+        CallOutcome::Answered,
+        "{}",
+        lab.ladder()
+    );
     assert_eq!(lab.log(3).outcome, CallOutcome::RejectedCapacity);
     // G.711 only (80 kbit/s at IP): 100 kbit/s admits one.
     let mut setup = cac(None, Some(100.0), CacOverflow::Reject);
@@ -90,7 +106,12 @@ fn a_bandwidth_limit_counts_the_codec_ip_rate() {
     let mut lab = Lab::new(setup);
     three_calls(&mut lab);
     lab.run_until(80.0);
-    assert_eq!(lab.log(1).outcome, CallOutcome::Answered, "{}", lab.ladder());
+    assert_eq!(
+        lab.log(1).outcome,
+        CallOutcome::Answered,
+        "{}",
+        lab.ladder()
+    );
     assert_eq!(lab.log(2).outcome, CallOutcome::RejectedCapacity);
     assert_eq!(lab.log(3).outcome, CallOutcome::RejectedCapacity);
 }
@@ -105,6 +126,11 @@ fn released_sessions_admit_new_calls() {
     lab.call_at(10.0, script(3, HQ3, BR3, BR3, answer(1)), "pool-hq");
     lab.run_until(60.0);
     assert_eq!(lab.log(1).outcome, CallOutcome::Answered);
-    assert_eq!(lab.log(2).outcome, CallOutcome::RejectedCapacity, "{}", lab.ladder());
+    assert_eq!(
+        lab.log(2).outcome,
+        CallOutcome::RejectedCapacity,
+        "{}",
+        lab.ladder()
+    );
     assert_eq!(lab.log(3).outcome, CallOutcome::Answered);
 }

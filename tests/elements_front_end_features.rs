@@ -6,11 +6,9 @@ mod elements_lync_support;
 
 use elements_lync_support::*;
 use voicetwin::elements::CallOutcome;
-use voicetwin::elements::callbook::PartyRole;
-use voicetwin::elements::script::{
-    AnswerAction, ForwardMode, ForwardScript, SimulRingScript,
-};
 use voicetwin::elements::Element;
+use voicetwin::elements::callbook::PartyRole;
+use voicetwin::elements::script::{AnswerAction, ForwardMode, ForwardScript, SimulRingScript};
 use voicetwin::sim::SimDuration;
 use voicetwin::sip::wire::HeaderName;
 
@@ -67,14 +65,26 @@ fn call_forward_busy_retargets_after_the_486() {
     let ladder = lab.ladder();
     assert_eq!(log.outcome, CallOutcome::Answered, "{ladder}");
     // The Front End is one hop: it retargets within the same transaction.
-    assert_eq!(lab.route_names(log), ["pool-hq", "fe", "pool-hq", "pool-br"]);
+    assert_eq!(
+        lab.route_names(log),
+        ["pool-hq", "fe", "pool-hq", "pool-br"]
+    );
     let inv = fe_invites(&lab);
     assert_eq!(inv.len(), 2);
     assert!(inv[0].header(HeaderName::HistoryInfo).is_none());
     let hi = inv[1].header(HeaderName::HistoryInfo).unwrap();
-    assert!(hi.contains("cause%3D486") && hi.contains("<sip:+12065550101@10.2.0.10:5060;user=phone>;index=1.1"), "{hi}");
+    assert!(
+        hi.contains("cause%3D486")
+            && hi.contains("<sip:+12065550101@10.2.0.10:5060;user=phone>;index=1.1"),
+        "{hi}"
+    );
     // The 486 stays at the Front End.
-    assert!(!lab.between("fe", "pool-hq").iter().any(|s| s.status() == Some(486)), "{ladder}");
+    assert!(
+        !lab.between("fe", "pool-hq")
+            .iter()
+            .any(|s| s.status() == Some(486)),
+        "{ladder}"
+    );
     assert!(log.two_way_audio());
 }
 
@@ -100,10 +110,24 @@ fn simultaneous_ring_the_client_answers_first() {
     assert_eq!(inv.len(), 2, "a parallel fork\n{ladder}");
     assert!((inv[1].time.as_secs_f64() - inv[0].time.as_secs_f64()).abs() < 0.001);
     let to_pstn = inv.iter().find(|s| s.to == "med1").unwrap();
-    assert!(to_pstn.header(HeaderName::HistoryInfo).unwrap().ends_with("index=1.1"));
+    assert!(
+        to_pstn
+            .header(HeaderName::HistoryInfo)
+            .unwrap()
+            .ends_with("index=1.1")
+    );
     // The simul-ring leg is cancelled when the client answers.
-    assert!(lab.between("fe", "med1").iter().any(|s| s.is_request("CANCEL")), "{ladder}");
-    assert!(!lab.between("fe", "pool-hq").iter().any(|s| s.is_request("CANCEL")));
+    assert!(
+        lab.between("fe", "med1")
+            .iter()
+            .any(|s| s.is_request("CANCEL")),
+        "{ladder}"
+    );
+    assert!(
+        !lab.between("fe", "pool-hq")
+            .iter()
+            .any(|s| s.is_request("CANCEL"))
+    );
     let setup = (log.answered_at.unwrap() - log.started_at).as_secs_f64();
     assert!((4.0..4.1).contains(&setup), "{setup}");
     let callee = log.media_for(PartyRole::Callee).unwrap();
@@ -160,10 +184,20 @@ fn no_answer_goes_to_voicemail_after_the_unanswered_timer() {
     // 20 s (Lync's default) after the INVITE reached the Front End.
     let waited = vm.time.as_secs_f64() - inv[0].time.as_secs_f64();
     assert!((waited - 20.0).abs() < 1e-6, "{waited}");
-    assert_eq!(vm.first_line(), "INVITE sip:+14255559000@10.1.0.30:5060;user=phone");
+    assert_eq!(
+        vm.first_line(),
+        "INVITE sip:+14255559000@10.1.0.30:5060;user=phone"
+    );
     let hi = vm.header(HeaderName::HistoryInfo).unwrap();
-    assert!(hi.starts_with("<sip:+14255550102@contoso.com;user=phone?Reason=SIP%3Bcause%3D408"), "{hi}");
-    assert!(lab.between("fe", "pool-hq").iter().any(|s| s.is_request("CANCEL")));
+    assert!(
+        hi.starts_with("<sip:+14255550102@contoso.com;user=phone?Reason=SIP%3Bcause%3D408"),
+        "{hi}"
+    );
+    assert!(
+        lab.between("fe", "pool-hq")
+            .iter()
+            .any(|s| s.is_request("CANCEL"))
+    );
     assert_eq!(voicemail_messages(&lab), [(HQ2.to_string(), 1)]);
     // The greeting is heard by the caller; the voicemail's session is the callee's.
     assert!(log.two_way_audio(), "{log:#?}");
@@ -206,7 +240,11 @@ fn voicemail_hangs_up_at_the_maximum_message_length() {
     lab.call_at(1.0, s, "pool-hq");
     lab.run_until(400.0);
     let log = lab.log(1);
-    assert!(lab.between("um", "fe").iter().any(|s| s.is_request("BYE")), "{}", lab.ladder());
+    assert!(
+        lab.between("um", "fe").iter().any(|s| s.is_request("BYE")),
+        "{}",
+        lab.ladder()
+    );
     // Greeting 4 s + 120 s maximum message.
     let talk = (log.ended_at.unwrap() - log.answered_at.unwrap()).as_secs_f64();
     assert!((124.0..124.1).contains(&talk), "{talk}");

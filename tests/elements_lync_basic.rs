@@ -14,7 +14,11 @@ use voicetwin::sip::wire::HeaderName;
 #[test]
 fn basic_call_between_sites_through_the_front_end() {
     let mut lab = Lab::new(Setup::default());
-    lab.call_at(1.0, script(1, HQ1, "+12065550101", BR1, answer(3)), "pool-hq");
+    lab.call_at(
+        1.0,
+        script(1, HQ1, "+12065550101", BR1, answer(3)),
+        "pool-hq",
+    );
     lab.run_until(60.0);
     let log = lab.log(1).clone();
     let ladder = lab.ladder();
@@ -65,14 +69,25 @@ fn basic_call_between_sites_through_the_front_end() {
     assert!((21.0..120.0).contains(&m2e), "{m2e}");
     assert!(caller.audio_packets > 100 && callee.audio_packets > 100);
     let ended = (log.ended_at.unwrap() - log.answered_at.unwrap()).as_secs_f64();
-    assert!((20.0..20.1).contains(&ended), "hang up after holding: {ended}");
+    assert!(
+        (20.0..20.1).contains(&ended),
+        "hang up after holding: {ended}"
+    );
 }
 
 #[test]
 fn decline_busy_and_abandon_are_classified() {
     let mut lab = Lab::new(Setup::default());
-    lab.call_at(1.0, script(1, HQ1, "+12065550101", BR1, AnswerAction::Decline), "pool-hq");
-    lab.call_at(1.0, script(2, HQ2, "+12065550102", BR2, AnswerAction::Busy), "pool-hq");
+    lab.call_at(
+        1.0,
+        script(1, HQ1, "+12065550101", BR1, AnswerAction::Decline),
+        "pool-hq",
+    );
+    lab.call_at(
+        1.0,
+        script(2, HQ2, "+12065550102", BR2, AnswerAction::Busy),
+        "pool-hq",
+    );
     let mut s = script(3, BR1, "+14255550103", HQ3, AnswerAction::NoAnswer);
     s.abandon_after = voicetwin::sim::SimDuration::from_secs(8);
     lab.call_at(1.0, s, "pool-br");
@@ -112,7 +127,11 @@ fn dial_plan_normalization_on_the_wire() {
     // A branch user dials 4 digits: the branch plan makes it +1206555xxxx.
     lab.call_at(1.0, script(2, BR1, "0102", BR2, answer(1)), "pool-br");
     // A 9-prefixed national number goes out over the first trunk, normalized to E.164.
-    lab.call_at(1.0, script(3, HQ3, "94155551234", PSTN1, answer(1)), "pool-hq");
+    lab.call_at(
+        1.0,
+        script(3, HQ3, "94155551234", PSTN1, answer(1)),
+        "pool-hq",
+    );
     lab.run_until(60.0);
     let ladder = lab.ladder();
     for t in 1..=3 {
@@ -125,12 +144,24 @@ fn dial_plan_normalization_on_the_wire() {
         .filter(|s| s.from == "fe" && s.is_request("INVITE"))
         .map(|s| s.first_line())
         .collect();
-    assert!(uris.contains(&"INVITE sip:+14255550102@10.1.0.10:5060;user=phone".to_string()), "{uris:?}");
-    assert!(uris.contains(&"INVITE sip:+12065550102@10.2.0.10:5060;user=phone".to_string()), "{uris:?}");
-    assert!(uris.contains(&"INVITE sip:+14155551234@10.1.0.21:5070;user=phone".to_string()), "{uris:?}");
+    assert!(
+        uris.contains(&"INVITE sip:+14255550102@10.1.0.10:5060;user=phone".to_string()),
+        "{uris:?}"
+    );
+    assert!(
+        uris.contains(&"INVITE sip:+12065550102@10.2.0.10:5060;user=phone".to_string()),
+        "{uris:?}"
+    );
+    assert!(
+        uris.contains(&"INVITE sip:+14155551234@10.1.0.21:5070;user=phone".to_string()),
+        "{uris:?}"
+    );
     assert_eq!(lab.route_names(lab.log(3)), ["pool-hq", "fe", "med1"]);
     // Direct SIP: the PSTN side answers G.711 from the Lync offer.
-    assert_eq!(lab.log(3).media_for(PartyRole::Caller).unwrap().codec, "PCMU");
+    assert_eq!(
+        lab.log(3).media_for(PartyRole::Caller).unwrap().codec,
+        "PCMU"
+    );
     // The same normalization through the Front End's API.
     let fe = lab.front_end();
     let (n, rule) = fe.normalize(BR1, "0199");
@@ -153,7 +184,11 @@ fn unknown_numbers_get_404() {
     let mut setup = Setup::default();
     setup.fe.routes[0].pattern = r"^\+1425".into();
     let mut lab = Lab::new(setup);
-    lab.call_at(1.0, script(1, HQ1, "+442079460000", "+442079460000", answer(1)), "pool-hq");
+    lab.call_at(
+        1.0,
+        script(1, HQ1, "+442079460000", "+442079460000", answer(1)),
+        "pool-hq",
+    );
     lab.run_until(10.0);
     let log = lab.log(1);
     assert_eq!(log.final_status, Some(404), "{}", lab.ladder());
@@ -178,7 +213,11 @@ fn signalling_only_pools_open_no_media() {
         p.media = MediaMode::Off;
     }
     let mut lab = Lab::new(setup);
-    lab.call_at(1.0, script(1, HQ1, "+12065550101", BR1, answer(1)), "pool-hq");
+    lab.call_at(
+        1.0,
+        script(1, HQ1, "+12065550101", BR1, answer(1)),
+        "pool-hq",
+    );
     lab.run_until(60.0);
     let log = lab.log(1);
     assert_eq!(log.outcome, CallOutcome::Answered);
@@ -200,8 +239,16 @@ fn same_seed_same_wire_and_logs() {
             seed,
             ..Setup::default()
         });
-        lab.call_at(1.0, script(1, HQ1, "+12065550101", BR1, answer(2)), "pool-hq");
-        lab.call_at(1.5, script(2, BR2, "94155555678", PSTN2, answer(1)), "pool-br");
+        lab.call_at(
+            1.0,
+            script(1, HQ1, "+12065550101", BR1, answer(2)),
+            "pool-hq",
+        );
+        lab.call_at(
+            1.5,
+            script(2, BR2, "94155555678", PSTN2, answer(1)),
+            "pool-br",
+        );
         lab.run_until(60.0);
         let wire: Vec<String> = lab
             .h
@@ -209,7 +256,11 @@ fn same_seed_same_wire_and_logs() {
             .iter()
             .map(|s| format!("{} {}", s.time, s.message.to_bytes().len()))
             .collect();
-        (wire, lab.sched.trace().fingerprint(), format!("{:?}", lab.h.logs))
+        (
+            wire,
+            lab.sched.trace().fingerprint(),
+            format!("{:?}", lab.h.logs),
+        )
     };
     let a = run(3);
     assert_eq!(a, run(3));

@@ -29,7 +29,16 @@ fn directions(lab: &Lab, from: &str) -> Vec<String> {
             ["sendonly", "recvonly", "inactive", "sendrecv"]
                 .iter()
                 .find(|d| b.contains(&format!("a={d}")))
-                .map(|d| format!("{} {d}", if s.status().is_some() { "200" } else { "INVITE" }))
+                .map(|d| {
+                    format!(
+                        "{} {d}",
+                        if s.status().is_some() {
+                            "200"
+                        } else {
+                            "INVITE"
+                        }
+                    )
+                })
         })
         .collect()
 }
@@ -44,8 +53,16 @@ fn hold_and_resume_put_the_directions_on_the_wire() {
     let log = lab.log(1);
     let ladder = lab.ladder();
     assert_eq!(log.outcome, CallOutcome::Answered, "{ladder}");
-    assert_eq!(directions(&lab, "pool-hq"), ["INVITE sendonly", "INVITE sendrecv"], "{ladder}");
-    assert_eq!(directions(&lab, "pool-br"), ["200 recvonly", "200 sendrecv"], "{ladder}");
+    assert_eq!(
+        directions(&lab, "pool-hq"),
+        ["INVITE sendonly", "INVITE sendrecv"],
+        "{ladder}"
+    );
+    assert_eq!(
+        directions(&lab, "pool-br"),
+        ["200 recvonly", "200 sendrecv"],
+        "{ladder}"
+    );
     // The re-INVITEs follow the Record-Route through the Front End.
     let reinvites: Vec<_> = lab
         .between("fe", "pool-br")
@@ -54,7 +71,10 @@ fn hold_and_resume_put_the_directions_on_the_wire() {
         .map(|s| s.time.as_secs_f64())
         .collect();
     assert_eq!(reinvites.len(), 3);
-    assert!((reinvites[2] - reinvites[1] - 5.0).abs() < 0.1, "{reinvites:?}");
+    assert!(
+        (reinvites[2] - reinvites[1] - 5.0).abs() < 0.1,
+        "{reinvites:?}"
+    );
     assert!(log.two_way_audio() && !log.muted);
 }
 
@@ -79,7 +99,9 @@ fn the_callee_can_hold_too() {
 fn a_refused_hold_leaves_the_client_muted_only_for_the_configured_codes() {
     for (status, muted) in [(488, true), (500, false)] {
         let mut setup = Setup::default();
-        setup.peers.insert("med1".into(), Peer::RefuseReinvite(status));
+        setup
+            .peers
+            .insert("med1".into(), Peer::RefuseReinvite(status));
         let mut lab = Lab::new(setup);
         let mut s = script(1, HQ1, "94155551234", PSTN1, answer(1));
         s.hold = hold(true);
@@ -123,7 +145,12 @@ fn blind_transfer_by_the_callee() {
         .iter()
         .find(|s| s.from == "fe" && s.is_request("REFER"))
         .expect("REFER");
-    assert!(refer.header(HeaderName::ReferTo).unwrap().contains("+12065550101"));
+    assert!(
+        refer
+            .header(HeaderName::ReferTo)
+            .unwrap()
+            .contains("+12065550101")
+    );
     assert!(refer.header(HeaderName::ReferredBy).is_some());
     // The transferee calls the target with Referred-By.
     let inv = lab
@@ -134,7 +161,12 @@ fn blind_transfer_by_the_callee() {
     assert!(inv.header(HeaderName::ReferredBy).is_some(), "{ladder}");
     assert!(inv.header(HeaderName::Replaces).is_none());
     // NOTIFY back to the transferor, which then hangs up.
-    assert!(lab.h.sent.iter().any(|s| s.is_request("NOTIFY") && s.body().contains("200 OK")));
+    assert!(
+        lab.h
+            .sent
+            .iter()
+            .any(|s| s.is_request("NOTIFY") && s.body().contains("200 OK"))
+    );
     // The transferee ends up talking to the target: the target's session heard audio,
     // and the caller hangs up the new call at answer + holding.
     let target = log
@@ -155,7 +187,10 @@ fn blind_transfer_by_the_callee() {
         bye.iter().any(|t| (t - (answered + 20.0)).abs() < 0.01),
         "{bye:?} {answered}\n{ladder}"
     );
-    assert_eq!(lab.route_names(log), ["pool-hq", "fe", "pool-hq", "fe", "pool-br"]);
+    assert_eq!(
+        lab.route_names(log),
+        ["pool-hq", "fe", "pool-hq", "fe", "pool-br"]
+    );
 }
 
 #[test]
@@ -220,15 +255,13 @@ fn consultative_transfer_by_the_caller() {
     // until the transferee hangs up on the target.
     let left = (log.ended_at.unwrap() - log.started_at).as_secs_f64();
     assert!((11.0..12.5).contains(&left), "{left}\n{ladder}");
-    let last = log
-        .media
-        .iter()
-        .map(|m| m.closed_at)
-        .max()
-        .unwrap();
+    let last = log.media.iter().map(|m| m.closed_at).max().unwrap();
     let talk = (last - log.answered_at.unwrap()).as_secs_f64();
     assert!((19.9..20.2).contains(&talk), "{talk}\n{ladder}");
-    assert!(log.media.iter().any(|m| m.role == PartyRole::Other), "the consultation leg");
+    assert!(
+        log.media.iter().any(|m| m.role == PartyRole::Other),
+        "the consultation leg"
+    );
 }
 
 #[test]
@@ -251,7 +284,13 @@ fn blind_transfer_to_a_target_that_does_not_answer_keeps_the_call() {
     assert_eq!(log.outcome, CallOutcome::Answered, "{ladder}");
     // The transferee gives up on the target and reports it; the original call goes on
     // until the caller hangs up.
-    assert!(lab.h.sent.iter().any(|s| s.is_request("NOTIFY") && s.body().contains("487")), "{ladder}");
+    assert!(
+        lab.h
+            .sent
+            .iter()
+            .any(|s| s.is_request("NOTIFY") && s.body().contains("487")),
+        "{ladder}"
+    );
     let end = (log.ended_at.unwrap() - log.answered_at.unwrap()).as_secs_f64();
     assert!((40.0..40.1).contains(&end), "{end}");
 }

@@ -11,6 +11,7 @@
 //! configurable.
 
 use super::CallTag;
+use super::build::{BuildEnv, BuildError};
 use super::callbook::{CallNote, PartyRole};
 use super::element::{Command, NetworkElement};
 use super::front_end::VOICEMAIL_KIND;
@@ -20,7 +21,6 @@ use super::media_policy::{MediaPolicy, media_config, rtp_direction};
 use super::numbering::{NumberKind, NumberRange};
 use super::spec::ElementKindSpec;
 use super::timers::{TimerId, TimerQueue};
-use super::build::{BuildEnv, BuildError};
 use crate::rtp::{CallPhase, Direction};
 use crate::sim::{SimDuration, SimRng, SimTime};
 use crate::sip::sdp::{Codec, Direction as SdpDirection, MediaCapabilities};
@@ -156,7 +156,10 @@ impl ElementKindSpec for VoicemailSpec {
                 ..MediaCapabilities::g711(&ip, 0)
             },
         };
-        Ok(super::Element::Voicemail(Voicemail::new(cfg, env.rng("sip"))))
+        Ok(super::Element::Voicemail(Voicemail::new(
+            cfg,
+            env.rng("sip"),
+        )))
     }
 }
 

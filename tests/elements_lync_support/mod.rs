@@ -79,8 +79,20 @@ pub fn plan() -> NumberPlan {
     };
     NumberPlan {
         ranges: vec![
-            r(NumberKind::EnterpriseVoice, 14255550100, 100, "pool-hq", "hq"),
-            r(NumberKind::EnterpriseVoice, 12065550100, 100, "pool-br", "br"),
+            r(
+                NumberKind::EnterpriseVoice,
+                14255550100,
+                100,
+                "pool-hq",
+                "hq",
+            ),
+            r(
+                NumberKind::EnterpriseVoice,
+                12065550100,
+                100,
+                "pool-br",
+                "br",
+            ),
             r(NumberKind::Service, 14255559000, 1, "um", "hq"),
             r(NumberKind::Pbx, 14255560000, 1000, "pbx", "hq"),
             r(NumberKind::Pstn, 14155550000, 10000, "pstn", "pstn"),
@@ -184,7 +196,13 @@ pub fn pool_spec(name: &str) -> LyncPoolSpec {
     }
 }
 
-pub fn script(tag: u64, caller: &str, dialled: &str, callee: &str, action: AnswerAction) -> CallScript {
+pub fn script(
+    tag: u64,
+    caller: &str,
+    dialled: &str,
+    callee: &str,
+    action: AnswerAction,
+) -> CallScript {
     CallScript {
         tag: CallTag(tag),
         caller: caller.into(),
@@ -226,10 +244,14 @@ impl Default for Setup {
             fe: fe_spec(),
             pools: vec![pool_spec("pool-hq"), pool_spec("pool-br")],
             voicemail: true,
-            peers: [("med1", Peer::Endpoint), ("med2", Peer::Endpoint), ("med3", Peer::Endpoint)]
-                .into_iter()
-                .map(|(n, p)| (n.to_string(), p))
-                .collect(),
+            peers: [
+                ("med1", Peer::Endpoint),
+                ("med2", Peer::Endpoint),
+                ("med3", Peer::Endpoint),
+            ]
+            .into_iter()
+            .map(|(n, p)| (n.to_string(), p))
+            .collect(),
             seed: 7,
         }
     }
@@ -371,10 +393,7 @@ impl Harness {
 
 /// What a raw responder answers to a request, if anything.
 fn raw_response(peer: &Peer, req: &Request, me: SocketAddrV4) -> Option<Response> {
-    let in_dialog = req
-        .headers
-        .to_addr()
-        .is_ok_and(|t| t.tag().is_some());
+    let in_dialog = req.headers.to_addr().is_ok_and(|t| t.tag().is_some());
     let method = req.method.as_str();
     let reply = |status: u16| {
         make_response(
@@ -495,9 +514,7 @@ impl Lab {
             numbers: plan(),
             ..Directory::default()
         };
-        directory
-            .hosts
-            .insert("fe.contoso.com".into(), ip("fe"));
+        directory.hosts.insert("fe.contoso.com".into(), ip("fe"));
         let mut names = BTreeMap::new();
         for (i, s) in specs.iter().enumerate() {
             let addr = SocketAddrV4::new(ip(s.node()), s.sip_port());

@@ -144,7 +144,10 @@ mod tests {
                 overflow: CacOverflow::RerouteViaPstn,
             }
         ));
-        assert!(!cac.add(br, hq, cac.limits[0].clone()), "one limit per pair");
+        assert!(
+            !cac.add(br, hq, cac.limits[0].clone()),
+            "one limit per pair"
+        );
         assert_eq!(cac.admit(hq, hq, 80_000), Admission::Free);
         assert_eq!(cac.admit(hq, other, 80_000), Admission::Free);
         let Admission::Granted(g1) = cac.admit(hq, br, 80_000) else {

@@ -13,7 +13,7 @@ use crate::elements::host::Cx;
 use crate::elements::script::{AnswerAction, ForwardMode};
 use crate::elements::timers::TimerId;
 use crate::rtp::Codec as RtpCodec;
-use crate::sip::proxy::{BranchReport, ContextId, ProxyEvent, Target};
+use crate::sip::proxy::{ContextId, ProxyEvent, Target};
 use crate::sip::sdp::SessionDescription;
 use crate::sip::wire::{HeaderName, Headers, Host, Method, Request, SipUri, Uri};
 use std::collections::VecDeque;
@@ -33,55 +33,55 @@ pub(super) enum Hop {
 #[derive(Clone, Debug)]
 pub(super) struct Leg {
     /// The number this leg's requests target.
-    number: String,
-    hops: VecDeque<Hop>,
-    retarget: Option<Retarget>,
+    pub(super) number: String,
+    pub(super) hops: VecDeque<Hop>,
+    pub(super) retarget: Option<Retarget>,
     /// PSTN usages for a reroute over the PSTN (the policy that applies to the leg).
-    usages: Vec<usize>,
-    live: Option<usize>,
+    pub(super) usages: Vec<usize>,
+    pub(super) live: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
 pub(super) struct FeBranch {
-    leg: usize,
-    hop: Hop,
-    timer: Option<TimerId>,
-    grant: Option<CacGrant>,
-    finished: bool,
-    abandoned: bool,
+    pub(super) leg: usize,
+    pub(super) hop: Hop,
+    pub(super) timer: Option<TimerId>,
+    pub(super) grant: Option<CacGrant>,
+    pub(super) finished: bool,
+    pub(super) abandoned: bool,
 }
 
 /// The routing state of one INVITE the Front End is proxying.
 pub(super) struct FeCall {
-    tag: Option<CallTag>,
-    call_id: String,
+    pub(super) tag: Option<CallTag>,
+    pub(super) call_id: String,
     /// The target as dialled and normalized, as a SIP URI (for History-Info).
-    original_uri: String,
+    pub(super) original_uri: String,
     /// Received History-Info (kept to index new entries).
-    history: Headers,
-    origin_site: Option<SiteId>,
+    pub(super) history: Headers,
+    pub(super) origin_site: Option<SiteId>,
     /// P-Asserted-Identity to add (calls from Lync users).
-    pai: Option<String>,
-    legs: Vec<Leg>,
-    branches: Vec<FeBranch>,
-    unanswered: Option<TimerId>,
+    pub(super) pai: Option<String>,
+    pub(super) legs: Vec<Leg>,
+    pub(super) branches: Vec<FeBranch>,
+    pub(super) unanswered: Option<TimerId>,
     /// Call forward busy target.
-    cfb: Option<String>,
+    pub(super) cfb: Option<String>,
     /// The callee's PSTN usages (for retargets).
-    callee_usages: Vec<usize>,
+    pub(super) callee_usages: Vec<usize>,
     /// Bits per second of the offered codec at the IP layer (for CAC).
-    bps: u64,
-    cac_refused: bool,
-    skipped_down: bool,
-    timed_out: bool,
-    translated_final: Option<u16>,
-    answered: bool,
-    completed: bool,
-    kept: Vec<CacGrant>,
+    pub(super) bps: u64,
+    pub(super) cac_refused: bool,
+    pub(super) skipped_down: bool,
+    pub(super) timed_out: bool,
+    pub(super) translated_final: Option<u16>,
+    pub(super) answered: bool,
+    pub(super) completed: bool,
+    pub(super) kept: Vec<CacGrant>,
 }
 
 impl FeCall {
-    fn live_branches(&self) -> bool {
+    pub(super) fn live_branches(&self) -> bool {
         self.branches.iter().any(|b| !b.finished && !b.abandoned)
     }
 }
@@ -129,7 +129,10 @@ impl FrontEnd {
 
     fn dest(&self, number: &str) -> Option<&RangeDest> {
         let plan = &self.cfg.plan;
-        let i = plan.ranges.iter().position(|r| r.index_of(number).is_some())?;
+        let i = plan
+            .ranges
+            .iter()
+            .position(|r| r.index_of(number).is_some())?;
         self.cfg.range_dest.get(i)
     }
 
@@ -249,9 +252,7 @@ impl FrontEnd {
             Some(dp) => dp.normalize(&dialled).number,
             None => dialled,
         };
-        let pai = lync_caller.then(|| {
-            format!("<sip:{from_user}@{};user=phone>", self.cfg.domain)
-        });
+        let pai = lync_caller.then(|| format!("<sip:{from_user}@{};user=phone>", self.cfg.domain));
         let mut call = FeCall {
             tag,
             call_id,
@@ -264,7 +265,11 @@ impl FrontEnd {
             unanswered: None,
             cfb: None,
             callee_usages: Vec::new(),
-            bps: if self.cac_active() { offer_bps(&req) } else { 0 },
+            bps: if self.cac_active() {
+                offer_bps(&req)
+            } else {
+                0
+            },
             cac_refused: false,
             skipped_down: false,
             timed_out: false,
@@ -304,9 +309,7 @@ impl FrontEnd {
         let is_user = matches!(self.dest(number), Some(RangeDest::Pool { .. }));
         let script = call.tag.and_then(|t| cx.script(t));
         let featured = match (&script, call.tag) {
-            (Some(s), Some(t)) => {
-                is_user && s.callee == number && !self.featured.contains_key(&t)
-            }
+            (Some(s), Some(t)) => is_user && s.callee == number && !self.featured.contains_key(&t),
             _ => false,
         };
         let (Some(s), true) = (script, featured) else {
@@ -358,7 +361,13 @@ impl FrontEnd {
     }
 
     /// Adds a retarget leg toward `target`, routed with the callee's policy.
-    fn push_retarget(&self, now: crate::sim::SimTime, call: &mut FeCall, target: &str, why: Retarget) {
+    pub(super) fn push_retarget(
+        &self,
+        now: crate::sim::SimTime,
+        call: &mut FeCall,
+        target: &str,
+        why: Retarget,
+    ) {
         let usages = call.callee_usages.clone();
         let hops = self.hops_for(now, target, &usages);
         call.legs.push(Leg {
@@ -407,7 +416,7 @@ impl FrontEnd {
     }
 
     /// Sends the leg's next hop that is usable (not down, admitted by CAC).
-    fn advance(&mut self, cx: &mut Cx<'_>, ctx: ContextId, leg: usize) {
+    pub(super) fn advance(&mut self, cx: &mut Cx<'_>, ctx: ContextId, leg: usize) {
         let now = cx.now();
         loop {
             let Some(call) = self.calls.get_mut(&ctx) else {
@@ -527,7 +536,9 @@ impl FrontEnd {
                 .routing
                 .candidates(&l.usages, &l.number)
                 .into_iter()
-                .filter(|c| self.health[c.trunk].availability(now) != super::health::Availability::Down)
+                .filter(|c| {
+                    self.health[c.trunk].availability(now) != super::health::Availability::Down
+                })
                 .map(Hop::Trunk)
                 .collect()
         } else {
@@ -545,293 +556,5 @@ impl FrontEnd {
         for h in pstn.into_iter().rev() {
             l.hops.push_front(h);
         }
-    }
-
-    pub(super) fn on_branch_report(&mut self, cx: &mut Cx<'_>, r: BranchReport) {
-        let now = cx.now();
-        let ctx = r.ctx;
-        let Some(call) = self.calls.get_mut(&ctx) else {
-            return;
-        };
-        let Some(b) = call.branches.get_mut(r.branch) else {
-            return;
-        };
-        if b.finished {
-            return;
-        }
-        b.finished = true;
-        let timer = b.timer.take();
-        let grant = b.grant.take();
-        let abandoned = b.abandoned;
-        let (leg, hop) = (b.leg, b.hop.clone());
-        let tag = call.tag;
-        self.cancel_timer(timer);
-        if (200..300).contains(&r.status) {
-            if let Some(call) = self.calls.get_mut(&ctx) {
-                call.answered = true;
-                call.kept.extend(grant);
-                let t = call.unanswered.take();
-                let others: Vec<Option<TimerId>> =
-                    call.branches.iter_mut().map(|b| b.timer.take()).collect();
-                self.cancel_timer(t);
-                for t in others {
-                    self.cancel_timer(t);
-                }
-            }
-            if let Hop::Trunk(c) = hop {
-                self.health[c.trunk].success(&self.cfg.health);
-            }
-            self.maybe_remove(ctx);
-            return;
-        }
-        if let Some(g) = grant {
-            self.cac.release(g);
-        }
-        if abandoned {
-            self.maybe_remove(ctx);
-            self.maybe_finish(cx, ctx);
-            return;
-        }
-        if let Some(l) = self.calls.get_mut(&ctx).and_then(|c| c.legs.get_mut(leg)) {
-            l.live = None;
-        }
-        let answered = self.calls.get(&ctx).is_some_and(|c| c.answered || c.completed);
-        match hop {
-            Hop::Trunk(c) => {
-                let trunk = &self.cfg.routing.trunks[c.trunk];
-                let translated = trunk.translate(r.status);
-                let down = !r.timeout && {
-                    let resp = self.core.branch_failure(ctx, r.branch);
-                    let diag: Vec<&str> = resp
-                        .map(|resp| {
-                            resp.headers
-                                .get_all(HeaderName::Reason)
-                                .chain(resp.headers.get_named("ms-diagnostics"))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    trunk.reported_down(r.status, &diag)
-                };
-                let failover = down || r.timeout || self.cfg.routing.fails_over(c, translated);
-                let h = &mut self.health[c.trunk];
-                if down {
-                    h.reported_down(now, &self.cfg.health);
-                } else if failover {
-                    h.failure(now, &self.cfg.health);
-                } else {
-                    h.success(&self.cfg.health);
-                }
-                let Some(call) = self.calls.get_mut(&ctx) else {
-                    return;
-                };
-                if r.timeout {
-                    call.timed_out = true;
-                }
-                if translated != r.status {
-                    call.translated_final = Some(translated);
-                }
-                let more = !call.legs[leg].hops.is_empty();
-                if failover && more && !answered {
-                    if let Some(t) = tag {
-                        let status = (!r.timeout).then_some(r.status);
-                        cx.note(t, CallNote::Failover { status });
-                    }
-                    self.stats.failovers += 1;
-                    self.advance(cx, ctx, leg);
-                }
-            }
-            Hop::Pool { .. } => {
-                let cfb = self
-                    .calls
-                    .get_mut(&ctx)
-                    .filter(|_| r.status == 486 && !answered)
-                    .and_then(|c| c.cfb.take());
-                if let Some(target) = cfb {
-                    if let Some(mut call) = self.calls.remove(&ctx) {
-                        self.push_retarget(now, &mut call, &target, Retarget::Busy);
-                        let leg = call.legs.len() - 1;
-                        self.calls.insert(ctx, call);
-                        self.advance(cx, ctx, leg);
-                    }
-                }
-            }
-            Hop::Voicemail => {}
-        }
-        self.maybe_finish(cx, ctx);
-        self.maybe_remove(ctx);
-    }
-
-    /// When no branch is left and nothing answered, sends the final response upstream.
-    fn maybe_finish(&mut self, cx: &mut Cx<'_>, ctx: ContextId) {
-        let now = cx.now();
-        let Some(call) = self.calls.get_mut(&ctx) else {
-            return;
-        };
-        if call.answered || call.completed || call.live_branches() {
-            return;
-        }
-        let t = call.unanswered.take();
-        let (tag, sent) = (call.tag, !call.branches.is_empty());
-        let all_abandoned = call.branches.iter().all(|b| b.abandoned);
-        let (refused, down, timed_out, translated) = (
-            call.cac_refused,
-            call.skipped_down,
-            call.timed_out,
-            call.translated_final,
-        );
-        self.cancel_timer(t);
-        if refused {
-            if let Some(t) = tag {
-                cx.note(t, CallNote::RejectedCapacity);
-            }
-        }
-        let _ = if !sent && refused {
-            self.core.respond(now, ctx, 503, "Insufficient Bandwidth")
-        } else if !sent && down {
-            self.core.respond(now, ctx, 503, "All Gateways Down")
-        } else if !sent {
-            self.core.respond(now, ctx, 404, "Not Found")
-        } else if let Some(s) = translated {
-            self.core
-                .respond(now, ctx, s, crate::sip::wire::reason_phrase(s))
-        } else if all_abandoned && timed_out {
-            // Every trunk timed out: no response to pass on.
-            self.core.respond(now, ctx, 504, "Server Time-out")
-        } else {
-            self.core.finish(now, ctx)
-        };
-    }
-
-    fn maybe_remove(&mut self, ctx: ContextId) {
-        let done = self
-            .calls
-            .get(&ctx)
-            .is_some_and(|c| c.completed && !c.live_branches());
-        if done {
-            if let Some(call) = self.calls.remove(&ctx) {
-                for b in call.branches {
-                    self.cancel_timer(b.timer);
-                    if let Some(g) = b.grant {
-                        self.cac.release(g);
-                    }
-                }
-                self.cancel_timer(call.unanswered);
-            }
-        }
-    }
-
-    fn on_completed(&mut self, ctx: ContextId, status: u16) {
-        let Some(call) = self.calls.get_mut(&ctx) else {
-            return;
-        };
-        call.completed = true;
-        let kept = std::mem::take(&mut call.kept);
-        if (200..300).contains(&status) && !kept.is_empty() {
-            self.established
-                .entry(call.call_id.clone())
-                .or_default()
-                .extend(kept);
-        } else {
-            for g in kept {
-                self.cac.release(g);
-            }
-        }
-        if let Some(t) = call.tag {
-            if self.featured.get(&t) == Some(&ctx) {
-                self.featured.remove(&t);
-            }
-        }
-        let t = call.unanswered.take();
-        self.cancel_timer(t);
-        self.maybe_remove(ctx);
-    }
-
-    /// The fast-failover timer of a trunk branch expired.
-    pub(super) fn on_fast_failover(&mut self, cx: &mut Cx<'_>, ctx: ContextId, branch: usize) {
-        let now = cx.now();
-        let Some(call) = self.calls.get_mut(&ctx) else {
-            return;
-        };
-        let Some(b) = call.branches.get_mut(branch) else {
-            return;
-        };
-        b.timer = None;
-        if b.finished || b.abandoned || call.answered || call.completed {
-            return;
-        }
-        let Hop::Trunk(c) = b.hop.clone() else {
-            return;
-        };
-        if self.core.branch_progress(ctx, branch).is_some() {
-            self.health[c.trunk].success(&self.cfg.health);
-            return;
-        }
-        b.abandoned = true;
-        let grant = b.grant.take();
-        let leg = b.leg;
-        call.timed_out = true;
-        call.legs[leg].live = None;
-        let (tag, more) = (call.tag, !call.legs[leg].hops.is_empty());
-        if let Some(g) = grant {
-            self.cac.release(g);
-        }
-        let _ = self.core.abandon_branch(now, ctx, branch);
-        self.health[c.trunk].failure(now, &self.cfg.health);
-        if more {
-            if let Some(t) = tag {
-                cx.note(t, CallNote::Failover { status: None });
-            }
-            self.stats.failovers += 1;
-            self.advance(cx, ctx, leg);
-        }
-        self.maybe_finish(cx, ctx);
-    }
-
-    /// The unanswered-call timer expired: voicemail takes the call from the client (and
-    /// any simultaneous-ring target).
-    pub(super) fn on_unanswered(&mut self, cx: &mut Cx<'_>, ctx: ContextId) {
-        let now = cx.now();
-        let Some(mut call) = self.calls.remove(&ctx) else {
-            return;
-        };
-        call.unanswered = None;
-        if call.answered || call.completed || self.cfg.voicemail.is_none() {
-            self.calls.insert(ctx, call);
-            return;
-        }
-        let ringing: Vec<usize> = (0..call.branches.len())
-            .filter(|&i| !call.branches[i].finished && !call.branches[i].abandoned)
-            .collect();
-        call.legs.push(Leg {
-            number: self
-                .cfg
-                .voicemail
-                .as_ref()
-                .map(|v| v.pilot.clone())
-                .unwrap_or_default(),
-            hops: VecDeque::from([Hop::Voicemail]),
-            retarget: Some(Retarget::NoAnswer),
-            usages: Vec::new(),
-            live: None,
-        });
-        let leg = call.legs.len() - 1;
-        self.calls.insert(ctx, call);
-        self.advance(cx, ctx, leg);
-        for i in ringing {
-            let Some(call) = self.calls.get_mut(&ctx) else {
-                return;
-            };
-            let b = &mut call.branches[i];
-            b.abandoned = true;
-            let (timer, grant, l) = (b.timer.take(), b.grant.take(), b.leg);
-            call.legs[l].live = None;
-            call.legs[l].hops.clear();
-            self.cancel_timer(timer);
-            if let Some(g) = grant {
-                self.cac.release(g);
-            }
-            let _ = self.core.abandon_branch(now, ctx, i);
-        }
-        self.maybe_finish(cx, ctx);
     }
 }

@@ -52,7 +52,11 @@ impl Translation {
                         .parse()
                         .map_err(|_| format!("empty group number at byte {at}"))?
                 }
-                _ => return Err(format!("`$` at byte {at} is not followed by a group number")),
+                _ => {
+                    return Err(format!(
+                        "`$` at byte {at} is not followed by a group number"
+                    ));
+                }
             };
             if !lit.is_empty() {
                 pieces.push(Piece::Literal(std::mem::take(&mut lit)));

@@ -59,7 +59,12 @@ fn last_index(received: &Headers) -> Option<String> {
 
 /// The History-Info value to append to a request retargeted from `original` to `target`
 /// (both full SIP URIs as text).
-pub(crate) fn history_info(received: &Headers, original: &str, target: &str, why: Retarget) -> String {
+pub(crate) fn history_info(
+    received: &Headers,
+    original: &str,
+    target: &str,
+    why: Retarget,
+) -> String {
     if let Some(last) = last_index(received) {
         return format!("<{target}>;index={last}.1");
     }

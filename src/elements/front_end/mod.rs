@@ -26,6 +26,7 @@ mod call;
 mod dialplan;
 mod health;
 mod history;
+mod outcome;
 mod routing;
 mod spec;
 
@@ -33,8 +34,7 @@ pub use cac::CacOverflow;
 pub use dialplan::Scope;
 pub use spec::{
     CacSpec, DialPlanSpec, FRONT_END_KIND, FrontEndSpec, HealthSpec, LYNC_POOL_KIND,
-    NormalizationRuleSpec, RouteSpec, TranslationSpec, TrunkSpec, VOICEMAIL_KIND,
-    VoicePolicySpec,
+    NormalizationRuleSpec, RouteSpec, TranslationSpec, TrunkSpec, VOICEMAIL_KIND, VoicePolicySpec,
 };
 
 use super::CallTag;
@@ -152,7 +152,12 @@ impl FrontEnd {
     /// Whether a trunk is up, deprioritised or down at `now` ("up", "deprioritised",
     /// "down"), by name.
     pub fn trunk_state(&self, trunk: &str, now: SimTime) -> Option<&'static str> {
-        let i = self.cfg.routing.trunks.iter().position(|t| t.name == trunk)?;
+        let i = self
+            .cfg
+            .routing
+            .trunks
+            .iter()
+            .position(|t| t.name == trunk)?;
         Some(match self.health[i].availability(now) {
             Availability::Up => "up",
             Availability::Deprioritised => "deprioritised",
@@ -172,9 +177,7 @@ impl FrontEnd {
         {
             Some(dp) => {
                 let n = dp.normalize(dialled);
-                let rule = n
-                    .rule
-                    .map(|r| (dp.name.clone(), dp.rules[r].name.clone()));
+                let rule = n.rule.map(|r| (dp.name.clone(), dp.rules[r].name.clone()));
                 (n.number, rule)
             }
             None => (dialled.to_string(), None),
@@ -183,7 +186,11 @@ impl FrontEnd {
 
     /// Outbound routing for a user's call to an E.164 number: the voice policy's name and
     /// the (route, trunk) pairs in the order they would be tried (before health).
-    pub fn outbound_routing(&self, user: &str, number: &str) -> (Option<String>, Vec<(String, String)>) {
+    pub fn outbound_routing(
+        &self,
+        user: &str,
+        number: &str,
+    ) -> (Option<String>, Vec<(String, String)>) {
         let site = self.user_site_name(user);
         let policy = self
             .cfg

@@ -291,10 +291,7 @@ fn host_of(dir: &Directory, ip: Ipv4Addr) -> String {
         .map_or_else(|| ip.to_string(), |(n, _)| n.clone())
 }
 
-fn usage_ids(
-    usages: &mut Vec<String>,
-    names: &[String],
-) -> Vec<usize> {
+fn usage_ids(usages: &mut Vec<String>, names: &[String]) -> Vec<usize> {
     names
         .iter()
         .map(|n| match usages.iter().position(|u| u == n) {
@@ -323,10 +320,9 @@ impl FrontEndSpec {
         for (i, dp) in self.dial_plans.iter().enumerate() {
             let mut rules = Vec::new();
             for (j, r) in dp.rules.iter().enumerate() {
-                let rule = NormalizationRule::new(&r.name, &r.pattern, &r.translation)
-                    .map_err(|(f, e)| {
-                        BuildError::new(name, &format!("dial_plans[{i}].rules[{j}].{f}"), e)
-                    })?;
+                let rule = NormalizationRule::new(&r.name, &r.pattern, &r.translation).map_err(
+                    |(f, e)| BuildError::new(name, &format!("dial_plans[{i}].rules[{j}].{f}"), e),
+                )?;
                 rules.push(rule);
             }
             if !dial_scopes.assign(&dp.scope, i) {
@@ -347,7 +343,11 @@ impl FrontEndSpec {
         for (i, t) in self.trunks.iter().enumerate() {
             let field = |f: &str| format!("trunks[{i}].{f}");
             if self.trunks[..i].iter().any(|o| o.name == t.name) {
-                return Err(BuildError::new(name, &field("name"), "duplicate trunk name"));
+                return Err(BuildError::new(
+                    name,
+                    &field("name"),
+                    "duplicate trunk name",
+                ));
             }
             let med = env.peer(&field("mediation"), &t.mediation, &[])?;
             let peer = env.peer(&field("peer"), &t.peer, &[])?;
@@ -390,10 +390,18 @@ impl FrontEndSpec {
                 .map_err(|e| BuildError::new(name, &field("pattern"), e.to_string()))?;
             let mut trunks = Vec::new();
             for (k, t) in r.trunks.iter().enumerate() {
-                trunks.push(trunk_id(&field(&format!("trunks[{k}]")), t, &routing.trunks)?);
+                trunks.push(trunk_id(
+                    &field(&format!("trunks[{k}]")),
+                    t,
+                    &routing.trunks,
+                )?);
             }
             if trunks.is_empty() {
-                return Err(BuildError::new(name, &field("trunks"), "a route needs a trunk"));
+                return Err(BuildError::new(
+                    name,
+                    &field("trunks"),
+                    "a route needs a trunk",
+                ));
             }
             if r.failover_codes.iter().any(|c| !(300..=699).contains(c)) {
                 return Err(BuildError::new(
@@ -511,7 +519,11 @@ impl FrontEndSpec {
             let field = |f: &str| format!("cac[{i}].{f}");
             for s in [&c.sites.0, &c.sites.1] {
                 if !sites.0.contains(s) {
-                    return Err(BuildError::new(name, &field("sites"), format!("no site `{s}`")));
+                    return Err(BuildError::new(
+                        name,
+                        &field("sites"),
+                        format!("no site `{s}`"),
+                    ));
                 }
             }
             if c.max_sessions.is_none() && c.max_kbps.is_none() {
@@ -564,7 +576,12 @@ impl FrontEndSpec {
             source_ips,
             sites: sites.0,
             unanswered: seconds(name, "unanswered_timer_s", self.unanswered_timer_s, 0.0)?,
-            fast_failover: seconds(name, "fast_failover_timer_s", self.fast_failover_timer_s, 0.001)?,
+            fast_failover: seconds(
+                name,
+                "fast_failover_timer_s",
+                self.fast_failover_timer_s,
+                0.001,
+            )?,
             health,
             cac,
         })

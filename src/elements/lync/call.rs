@@ -370,8 +370,12 @@ impl LyncPool {
     fn on_terminated(&mut self, cx: &mut Cx<'_>, call: CallHandle) {
         let now = cx.now();
         // The original call ended during a consultation: the consultation goes too.
-        if let Some(Transferring::Consulting { consult } | Transferring::Referred { consult: Some(consult) }) =
-            self.calls.get(&call).map(|c| c.transfer)
+        if let Some(
+            Transferring::Consulting { consult }
+            | Transferring::Referred {
+                consult: Some(consult),
+            },
+        ) = self.calls.get(&call).map(|c| c.transfer)
         {
             if self.calls.contains_key(&consult) {
                 let _ = self.ua.hangup(now, consult);

@@ -68,7 +68,10 @@ enum Purpose {
     Consultation { original: CallHandle },
     /// A transferee's call to the transfer target, following a REFER received on
     /// `original`.
-    Transferee { original: CallHandle, refer: ReferId },
+    Transferee {
+        original: CallHandle,
+        refer: ReferId,
+    },
 }
 
 /// The hold state of a call, as its local user sees it.
@@ -85,8 +88,12 @@ enum Hold {
 enum Transferring {
     None,
     /// REFER sent (with the consultation call when consultative).
-    Referred { consult: Option<CallHandle> },
-    Consulting { consult: CallHandle },
+    Referred {
+        consult: Option<CallHandle>,
+    },
+    Consulting {
+        consult: CallHandle,
+    },
 }
 
 struct LyncCall {

@@ -123,7 +123,11 @@ impl ElementKindSpec for LyncPoolSpec {
             codecs.push(codec);
         }
         if codecs.is_empty() {
-            return Err(BuildError::new(&self.name, "codecs", "offer at least one codec"));
+            return Err(BuildError::new(
+                &self.name,
+                "codecs",
+                "offer at least one codec",
+            ));
         }
         if !(self.consult_talk_s.is_finite() && self.consult_talk_s >= 0.0) {
             return Err(BuildError::new(&self.name, "consult_talk_s", "must be ≥ 0"));

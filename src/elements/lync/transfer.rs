@@ -193,7 +193,13 @@ impl LyncPool {
     }
 
     /// Progress of a REFER we sent.
-    pub(super) fn on_refer_status(&mut self, cx: &mut Cx<'_>, call: CallHandle, status: u16, last: bool) {
+    pub(super) fn on_refer_status(
+        &mut self,
+        cx: &mut Cx<'_>,
+        call: CallHandle,
+        status: u16,
+        last: bool,
+    ) {
         let now = cx.now();
         let referred = self
             .calls
