@@ -15,6 +15,7 @@
 //! - fails over from trunk to trunk on the route's failover responses (after the trunk's
 //!   response-code translation), on timeouts and on the fast-failover timer, and keeps a
 //!   health state per trunk (`health.rs`).
+//!
 //! In-dialog requests follow the Record-Route and are proxied without the routing logic.
 //!
 //! Invariants: the Front End never terminates media, never originates calls, and acts
@@ -78,7 +79,7 @@ enum FeTimer {
 
 /// A Front End pool.
 pub struct FrontEnd {
-    cfg: FeConfig,
+    cfg: Box<FeConfig>,
     core: ProxyCore,
     calls: FastMap<ContextId, FeCall>,
     timers: TimerQueue<FeTimer>,
@@ -115,7 +116,7 @@ impl FrontEnd {
             failed: false,
             restart,
             stats: FrontEndStats::default(),
-            cfg,
+            cfg: Box::new(cfg),
         }
     }
 

@@ -447,8 +447,8 @@ impl FrontEndSpec {
             }
         }
         for (i, t) in routing.trunks.iter().enumerate() {
-            if !sources.contains_key(&t.mediation) {
-                sources.insert(t.mediation, Source::Trunk(i));
+            if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(t.mediation) {
+                e.insert(Source::Trunk(i));
                 ip_owners
                     .entry(*t.mediation.ip())
                     .or_default()
