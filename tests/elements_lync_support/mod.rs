@@ -58,8 +58,8 @@ pub const TOPOLOGY: &str = r#"Topology(
 )"#;
 
 /// HQ users: +1 425 555 0100..0199; branch users: +1 206 555 0100..0199; the voicemail
-/// pilot +1 425 555 9000; PBX extensions +1 425 556 0000..0999 (hosted by `pbx`, reached
-/// through trunk `t3` when a test adds it).
+/// pilot +1 425 555 9000; PBX extensions +1 425 556 0000..0999 (hosted by the peer `med3`
+/// stands for, reached through trunk `t3` when a test adds it).
 pub const HQ1: &str = "+14255550101";
 pub const HQ2: &str = "+14255550102";
 pub const HQ3: &str = "+14255550103";
@@ -94,7 +94,7 @@ pub fn plan() -> NumberPlan {
                 "br",
             ),
             r(NumberKind::Service, 14255559000, 1, "um", "hq"),
-            r(NumberKind::Pbx, 14255560000, 1000, "pbx", "hq"),
+            r(NumberKind::Pbx, 14255560000, 1000, "med3", "br"),
             r(NumberKind::Pstn, 14155550000, 10000, "pstn", "pstn"),
         ],
     }
@@ -105,6 +105,9 @@ pub fn plan() -> NumberPlan {
 pub enum Peer {
     /// A `SipEndpoint` answering as the call's script says.
     Endpoint,
+    /// A `SipEndpoint` that also places calls through the Front End (a Mediation Server
+    /// bringing PSTN or PBX calls in).
+    Caller,
     /// Answers every INVITE at once with this status and headers.
     Reject(u16, Vec<(String, String)>),
     /// Never answers.
@@ -404,7 +407,7 @@ fn raw_response(peer: &Peer, req: &Request, me: SocketAddrV4) -> Option<Response
         )
     };
     match (peer, method) {
-        (_, "ACK") | (Peer::Silent, _) | (Peer::Endpoint, _) => None,
+        (_, "ACK") | (Peer::Silent, _) | (Peer::Endpoint | Peer::Caller, _) => None,
         (Peer::Reject(status, headers), "INVITE") => {
             let mut resp = reply(*status);
             for (n, v) in headers {
@@ -499,11 +502,11 @@ impl Lab {
         let mut raw = Vec::new();
         for (name, peer) in &setup.peers {
             match peer {
-                Peer::Endpoint => specs.push(ElementSpec::Endpoint(EndpointSpec {
+                Peer::Endpoint | Peer::Caller => specs.push(ElementSpec::Endpoint(EndpointSpec {
                     name: name.clone(),
                     node: name.clone(),
                     sip_port: Some(5070),
-                    proxy: None,
+                    proxy: (*peer == Peer::Caller).then(|| "fe".to_string()),
                     auto_answer_s: 1.0,
                     media: MediaPolicy::default(),
                 })),
