@@ -23,7 +23,7 @@ use voicetwin::elements::{CallOutcome, CallTag, Command, ElementId};
 use voicetwin::net::{NetEvent, Network};
 use voicetwin::scenario::topology::Topology;
 use voicetwin::sim::{Model, RngFactory, Scheduler, SimDuration, SimTime, TraceEvent};
-use voicetwin::vendor::SipTransport;
+use voicetwin::vendor::{LyncServer, SipTransport};
 
 const TOPOLOGY: &str = r#"Topology(
     name: "fe-bench",
@@ -139,6 +139,7 @@ fn build() -> (World, ElementId) {
         node: "fe".into(),
         sip_port: None,
         transport: SipTransport::Tcp,
+        server: LyncServer::Lync2013,
         domain: Some("contoso.com".into()),
         dial_plans: vec![DialPlanSpec {
             name: "global".into(),

@@ -14,6 +14,7 @@ use voicetwin::elements::spec::{ElementKindSpec, ElementSpec};
 use voicetwin::net::Network;
 use voicetwin::scenario::topology::Topology;
 use voicetwin::sim::RngFactory;
+use voicetwin::vendor::{LyncServer, StatusCode};
 
 const FE: &str = r#"FrontEnd((
     name: "fe",
@@ -35,7 +36,8 @@ const FE: &str = r#"FrontEnd((
     ],
     trunks: [
         (name: "t1", mediation: "med1", peer: "gw1", translations: [(from: 502, to: 503)]),
-        (name: "t2", mediation: "med1", peer: "gw2", fast_failover: false),
+        (name: "t2", mediation: "med1", peer: "gw2", fast_failover: false,
+         settings: [Lync(MediaBypass(true)), Lync(Refer(false))]),
     ],
     voicemail: Some("um"),
     cac: [(sites: ("hq", "br"), max_sessions: Some(10), overflow: RerouteViaPstn)],
@@ -50,7 +52,13 @@ fn directory() -> Directory {
         numbers: plan(),
         ..Directory::default()
     };
-    let place = |d: &mut Directory, i: u32, name: &str, kind: &'static str, ip: [u8; 4], port, site: &str| {
+    let place = |d: &mut Directory,
+                 i: u32,
+                 name: &str,
+                 kind: &'static str,
+                 ip: [u8; 4],
+                 port,
+                 site: &str| {
         let ip = Ipv4Addr::from(ip);
         d.elements.insert(
             name.into(),
@@ -69,9 +77,26 @@ fn directory() -> Directory {
     place(&mut d, 2, "gw1", "gateway", [10, 1, 0, 31], 5060, "hq");
     place(&mut d, 3, "gw2", "gateway", [10, 1, 0, 32], 5060, "hq");
     place(&mut d, 4, "um", "voicemail", [10, 1, 0, 30], 5060, "hq");
-    place(&mut d, 5, "pool-hq", "lync-pool", [10, 1, 0, 10], 5060, "hq");
-    place(&mut d, 6, "pool-br", "lync-pool", [10, 2, 0, 10], 5060, "br");
-    d.hosts.insert("gw1.contoso.com".into(), Ipv4Addr::new(10, 1, 0, 31));
+    place(
+        &mut d,
+        5,
+        "pool-hq",
+        "lync-pool",
+        [10, 1, 0, 10],
+        5060,
+        "hq",
+    );
+    place(
+        &mut d,
+        6,
+        "pool-br",
+        "lync-pool",
+        [10, 2, 0, 10],
+        5060,
+        "br",
+    );
+    d.hosts
+        .insert("gw1.contoso.com".into(), Ipv4Addr::new(10, 1, 0, 31));
     d
 }
 
@@ -103,27 +128,85 @@ fn a_full_front_end_spec_parses_with_defaults_and_builds() {
     assert!(fe.trunks[0].fast_failover && !fe.trunks[1].fast_failover);
     assert_eq!(fe.health.max_failures, 10);
     build(FE).unwrap();
+    // The trunk configuration the Mediation Server gets: server defaults, the trunk's
+    // settings and its translation rules.
+    let t1 = fe.trunk_config("t1").unwrap();
+    assert_eq!(t1.lync.server, LyncServer::Lync2013);
+    assert!(!t1.lync.media_bypass && t1.lync.refer);
+    assert!(t1.fails_over_on(StatusCode::new(502).unwrap()));
+    let t2 = fe.trunk_config("t2").unwrap();
+    assert!(t2.lync.media_bypass && !t2.lync.refer);
+    assert!(!t2.fails_over_on(StatusCode::new(502).unwrap()));
+    assert!(fe.trunk_config("t9").is_none());
+}
+
+#[test]
+fn translation_rules_need_lync_2013() {
+    let text = FE.replace("domain: Some", "server: Lync2010,\n    domain: Some");
+    let err = build(&text).unwrap_err();
+    assert_eq!(err.field, "trunks[0].translations", "{err}");
+    assert!(err.message.contains("Lync Server 2013"));
+    // The same trunk with the rule given as a setting is refused too.
+    let text = text.replace(
+        ", translations: [(from: 502, to: 503)]",
+        ", settings: [Lync(TranslateResponseCode((from: 502, to: 503)))]",
+    );
+    assert_eq!(build(&text).unwrap_err().field, "trunks[0].translations");
+    let ok = FE
+        .replace("domain: Some", "server: Lync2010,\n    domain: Some")
+        .replace(", translations: [(from: 502, to: 503)]", "");
+    build(&ok).unwrap();
 }
 
 #[test]
 fn unknown_fields_are_refused_with_their_location() {
-    let text = FE.replace("voicemail: Some(\"um\"),", "voicemail: Some(\"um\"),\n    colour: 3,");
+    let text = FE.replace(
+        "voicemail: Some(\"um\"),",
+        "voicemail: Some(\"um\"),\n    colour: 3,",
+    );
     let err = from_ron_str::<ElementSpec>(Path::new("deployment.ron"), &text).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("deployment.ron:") && msg.contains("colour"), "{msg}");
+    assert!(
+        msg.contains("deployment.ron:") && msg.contains("colour"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn build_errors_name_the_field() {
     let cases = [
-        (FE.replace("^(\\\\d{4})$\", translation: \"+1425555$1\"", "^(\\\\d{4}$\", translation: \"+1425555$1\""), "dial_plans[0].rules[0].pattern"),
-        (FE.replace("+1206555$1", "+1206555$2"), "dial_plans[1].rules[0].translation"),
-        (FE.replace("trunks: [\"t2\"]", "trunks: [\"t9\"]"), "routes[1].trunks[0]"),
-        (FE.replace("peer: \"gw2\"", "peer: \"nowhere\""), "trunks[1].peer"),
-        (FE.replace("(from: 502, to: 503)", "(from: 502, to: 200)"), "trunks[0].translations[0].to"),
-        (FE.replace("(\"hq\", \"br\")", "(\"hq\", \"mars\")"), "cac[0].sites"),
+        (
+            FE.replace(
+                "^(\\\\d{4})$\", translation: \"+1425555$1\"",
+                "^(\\\\d{4}$\", translation: \"+1425555$1\"",
+            ),
+            "dial_plans[0].rules[0].pattern",
+        ),
+        (
+            FE.replace("+1206555$1", "+1206555$2"),
+            "dial_plans[1].rules[0].translation",
+        ),
+        (
+            FE.replace("trunks: [\"t2\"]", "trunks: [\"t9\"]"),
+            "routes[1].trunks[0]",
+        ),
+        (
+            FE.replace("peer: \"gw2\"", "peer: \"nowhere\""),
+            "trunks[1].peer",
+        ),
+        (
+            FE.replace("(from: 502, to: 503)", "(from: 502, to: 200)"),
+            "trunks[0].translations[0].to",
+        ),
+        (
+            FE.replace("(\"hq\", \"br\")", "(\"hq\", \"mars\")"),
+            "cac[0].sites",
+        ),
         (FE.replace("Some(\"um\")", "Some(\"med1\")"), "voicemail"),
-        (FE.replace("scope: Site(\"br\")", "scope: Global"), "dial_plans[1].scope"),
+        (
+            FE.replace("scope: Site(\"br\")", "scope: Global"),
+            "dial_plans[1].scope",
+        ),
     ];
     for (text, field) in cases {
         let err = build(&text).unwrap_err();
@@ -138,7 +221,8 @@ fn pool_and_voicemail_specs() {
     let spec: ElementSpec = from_ron_str(Path::new("d.ron"), pool).unwrap();
     assert_eq!((spec.kind(), spec.sip_port()), ("lync-pool", 5060));
     build(pool).unwrap();
-    let bad = r#"LyncPool((name: "pool-hq", node: "pool-hq", front_end: "fe", codecs: ["PCMU", "AMR"]))"#;
+    let bad =
+        r#"LyncPool((name: "pool-hq", node: "pool-hq", front_end: "fe", codecs: ["PCMU", "AMR"]))"#;
     assert_eq!(build(bad).unwrap_err().field, "codecs[1]");
     let wrong_fe = r#"LyncPool((name: "pool-hq", node: "pool-hq", front_end: "med1"))"#;
     assert_eq!(build(wrong_fe).unwrap_err().field, "front_end");

@@ -28,7 +28,7 @@ use voicetwin::scenario::topology::Topology;
 use voicetwin::sim::{Model, RngFactory, Scheduler, SimDuration, SimTime, TraceEvent, TraceMode};
 use voicetwin::sip::sdp::{Direction as SdpDirection, MediaCapabilities, SessionDescription};
 use voicetwin::sip::wire::{HeaderName, Message, Request, Response, make_response};
-use voicetwin::vendor::SipTransport;
+use voicetwin::vendor::{LyncServer, SipTransport};
 
 pub const TOPOLOGY: &str = r#"Topology(
     name: "lync-lab",
@@ -123,6 +123,7 @@ pub fn fe_spec() -> FrontEndSpec {
         node: "fe".into(),
         sip_port: None,
         transport: SipTransport::Tls,
+        server: LyncServer::Lync2013,
         domain: Some("contoso.com".into()),
         dial_plans: vec![
             DialPlanSpec {
@@ -180,6 +181,7 @@ pub fn trunk(name: &str, mediation: &str) -> TrunkSpec {
         fast_failover: true,
         pstn_usages: Vec::new(),
         site: None,
+        settings: Vec::new(),
     }
 }
 

@@ -8,7 +8,10 @@ use crate::elements::build::{BuildEnv, BuildError, Directory};
 use crate::elements::numbering::{NumberKind, NumberPlan};
 use crate::sim::SimDuration;
 use crate::sip::Transport;
-use crate::vendor::SipTransport;
+use crate::vendor::{
+    LyncServer, LyncSetting, ResponseCodeTranslation, Setting, SipTransport, StatusCode,
+    TrunkConfig,
+};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -97,6 +100,12 @@ pub struct TrunkSpec {
     /// The site whose WAN the media uses (default: the Mediation Server's site).
     #[serde(default)]
     pub site: Option<String>,
+    /// Further trunk configuration knobs (`Lync(MediaBypass(true))`,
+    /// `Lync(TranslateResponseCode((from: 502, to: 503)))`...): the Front End applies the
+    /// routing ones and [`FrontEndSpec::trunk_config`] hands all of them to the Mediation
+    /// Server.
+    #[serde(default)]
+    pub settings: Vec<Setting>,
 }
 
 /// A call admission control limit between two sites.
@@ -145,6 +154,10 @@ pub struct FrontEndSpec {
     pub sip_port: Option<u16>,
     #[serde(default = "tls")]
     pub transport: SipTransport,
+    /// The server release (response-code translation needs Lync Server 2013; the
+    /// fast-failover timer Lync Server 2010 CU4, KB 2565378).
+    #[serde(default = "lync2013")]
+    pub server: LyncServer,
     /// The SIP domain (default: the Front End's address).
     #[serde(default)]
     pub domain: Option<String>,
@@ -173,6 +186,9 @@ pub struct FrontEndSpec {
     pub health: HealthSpec,
 }
 
+fn lync2013() -> LyncServer {
+    LyncServer::Lync2013
+}
 fn global() -> Scope {
     Scope::Global
 }
@@ -305,6 +321,28 @@ fn usage_ids(usages: &mut Vec<String>, names: &[String]) -> Vec<usize> {
 }
 
 impl FrontEndSpec {
+    /// The full configuration of a trunk (both sides' knobs, product defaults of the
+    /// server release plus the trunk's settings and translation rules), for the scenario
+    /// to hand to the trunk's Mediation Server.
+    pub fn trunk_config(&self, trunk: &str) -> Option<TrunkConfig> {
+        self.trunks
+            .iter()
+            .find(|t| t.name == trunk)
+            .map(|t| self.config_of(t))
+    }
+
+    fn config_of(&self, t: &TrunkSpec) -> TrunkConfig {
+        let mut tc = TrunkConfig::defaults(self.server).with(&t.settings);
+        for tr in &t.translations {
+            if let (Ok(from), Ok(to)) = (StatusCode::new(tr.from), StatusCode::new(tr.to)) {
+                tc.apply(&Setting::Lync(LyncSetting::TranslateResponseCode(
+                    ResponseCodeTranslation { from, to },
+                )));
+            }
+        }
+        tc
+    }
+
     /// Checks the spec against the deployment and builds the runtime configuration.
     pub(crate) fn config(&self, env: &BuildEnv<'_>) -> Result<FeConfig, BuildError> {
         let name = self.name.as_str();
@@ -351,7 +389,6 @@ impl FrontEndSpec {
             }
             let med = env.peer(&field("mediation"), &t.mediation, &[])?;
             let peer = env.peer(&field("peer"), &t.peer, &[])?;
-            let mut translations = Vec::new();
             for (k, tr) in t.translations.iter().enumerate() {
                 for (code, f) in [(tr.from, "from"), (tr.to, "to")] {
                     if !(300..=699).contains(&code) {
@@ -362,7 +399,23 @@ impl FrontEndSpec {
                         ));
                     }
                 }
-                translations.push((tr.from, tr.to));
+            }
+            let tc = self.config_of(t);
+            let translations: Vec<(u16, u16)> = tc
+                .lync
+                .response_code_translations
+                .iter()
+                .map(|r| (r.from.get(), r.to.get()))
+                .collect();
+            if !translations.is_empty() && !tc.lync.server.has_response_code_translation() {
+                return Err(BuildError::new(
+                    name,
+                    &field("translations"),
+                    format!(
+                        "response-code translation rules need Lync Server 2013 or later (server: {:?})",
+                        tc.lync.server
+                    ),
+                ));
             }
             let host = host_of(dir, *peer.sip.ip());
             let site = sites.id(t.site.as_deref().unwrap_or(&med.site));
@@ -374,7 +427,8 @@ impl FrontEndSpec {
                 peer_port: peer.sip.port(),
                 site,
                 translations,
-                fast_failover: t.fast_failover,
+                // Outbound routing has the 10 s timer since Lync Server 2010 CU4.
+                fast_failover: t.fast_failover && tc.lync.server >= LyncServer::Lync2010,
                 usages: usage_ids(&mut usages, &t.pstn_usages),
             });
         }
