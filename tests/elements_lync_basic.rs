@@ -73,6 +73,7 @@ fn basic_call_between_sites_through_the_front_end() {
         (20.0..20.1).contains(&ended),
         "hang up after holding: {ended}"
     );
+    insta::assert_snapshot!("lync_to_lync_ladder", ladder);
 }
 
 #[test]
