@@ -93,4 +93,7 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
+    FrontEnd(super::front_end::FrontEnd),
+    LyncPool(super::lync::LyncPool),
+    Voicemail(super::voicemail::Voicemail),
 }

@@ -9,13 +9,16 @@ pub mod build;
 pub mod callbook;
 mod element;
 pub mod endpoint;
+pub mod front_end;
 pub mod host;
+pub mod lync;
 pub mod media_policy;
 pub mod numbering;
 pub mod script;
 pub mod spec;
 pub mod tdm;
 pub mod timers;
+pub mod voicemail;
 
 pub use element::{Command, Element, NetworkElement};
 

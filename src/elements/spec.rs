@@ -123,4 +123,7 @@ macro_rules! element_specs {
 
 element_specs! {
     Endpoint(EndpointSpec),
+    FrontEnd(super::front_end::FrontEndSpec),
+    LyncPool(super::lync::LyncPoolSpec),
+    Voicemail(super::voicemail::VoicemailSpec),
 }

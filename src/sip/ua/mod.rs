@@ -418,6 +418,14 @@ impl UserAgent {
             .and_then(|c| c.sdp.remote_offer.as_ref())
     }
 
+    /// Sets the media capabilities of a call (its RTP address and codecs), used for every
+    /// later offer and answer of the call: an incoming call starts with the configured
+    /// ones, which carry no per-call port.
+    pub fn set_media(&mut self, call: CallHandle, media: MediaCapabilities) -> Result<()> {
+        self.get_call(call)?.media = media;
+        Ok(())
+    }
+
     /// The local hold state of a call.
     pub fn local_direction(&self, call: CallHandle) -> Option<Direction> {
         self.calls.get(&call).map(|c| c.sdp.direction)
