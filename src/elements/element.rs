@@ -93,4 +93,5 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
+    Mediation(Box<super::mediation::MediationServer>),
 }

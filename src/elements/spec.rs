@@ -22,6 +22,11 @@ pub trait ElementKindSpec {
     fn kind(&self) -> &'static str;
     /// The SIP port it listens on.
     fn sip_port(&self) -> u16;
+    /// Further SIP ports it listens on (a Mediation Server's gateway side); the scenario
+    /// binds them with `World::listen`.
+    fn extra_sip_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
     /// Builds the element once every element is placed.
     fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError>;
 }
@@ -107,6 +112,9 @@ macro_rules! element_specs {
             fn sip_port(&self) -> u16 {
                 match self { $(ElementSpec::$variant(s) => s.sip_port(),)* }
             }
+            fn extra_sip_ports(&self) -> Vec<u16> {
+                match self { $(ElementSpec::$variant(s) => s.extra_sip_ports(),)* }
+            }
             fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError> {
                 match self { $(ElementSpec::$variant(s) => s.build(env),)* }
             }
@@ -116,4 +124,5 @@ macro_rules! element_specs {
 
 element_specs! {
     Endpoint(EndpointSpec),
+    Mediation(super::mediation::MediationSpec),
 }

@@ -1,0 +1,3 @@
+//! PSTN gateways (placeholder while being written).
+pub(crate) mod isdn;
+pub(crate) mod party_media;
