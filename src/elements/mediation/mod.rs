@@ -295,14 +295,26 @@ impl MediationServer {
     /// Fresh user agents (at start and after a restart), each on its own random stream.
     fn new_agents(&mut self) {
         let r = self.restarts;
+        // The agents screen offers (488 when nothing is common): they accept every codec
+        // the server can pass through (bypass) or relay.
+        let mut all = self.cfg.fe_codecs.clone();
+        for t in &self.trunks {
+            for c in &t.codecs {
+                if !all.iter().any(|x| x.same_encoding(c)) {
+                    all.push(c.clone());
+                }
+            }
+        }
         let mut fe = UaConfig::new("mediation", SocketAddr::V4(self.cfg.fe_side));
         fe.transport = self.cfg.fe_transport;
         fe.follow_redirects = false;
+        fe.media = caps::caps_at(self.cfg.fe_side, &all, true);
         self.fe_ua = UserAgent::new(fe, self.rngs.indexed_stream(&self.cfg.name, "sip-fe", r));
         for (i, s) in self.sides.iter_mut().enumerate() {
             let mut c = UaConfig::new("mediation", SocketAddr::V4(s.local));
             c.transport = s.transport;
             c.follow_redirects = false;
+            c.media = caps::caps_at(s.local, &all, true);
             let purpose = format!("sip-gw{i}");
             s.ua = UserAgent::new(c, self.rngs.indexed_stream(&self.cfg.name, &purpose, r));
         }
