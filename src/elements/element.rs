@@ -94,4 +94,5 @@ macro_rules! elements {
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
     Mediation(Box<super::mediation::MediationServer>),
+    Gateway(Box<super::gateway::Gateway>),
 }

@@ -125,4 +125,5 @@ macro_rules! element_specs {
 element_specs! {
     Endpoint(EndpointSpec),
     Mediation(super::mediation::MediationSpec),
+    Gateway(super::gateway::GatewaySpec),
 }

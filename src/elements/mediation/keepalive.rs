@@ -120,11 +120,6 @@ impl Keepalive {
         self.peers.get(peer).is_none_or(|p| p.up)
     }
 
-    /// When the peer was marked down, if it is down.
-    pub(crate) fn down_since(&self, peer: usize) -> Option<SimTime> {
-        self.peers.get(peer).and_then(|p| p.down_since)
-    }
-
     /// The next poll time of any peer.
     pub(crate) fn next(&self) -> Option<SimTime> {
         if !self.enabled {
@@ -216,7 +211,6 @@ mod tests {
             t = k.next().unwrap();
         }
         assert!(!k.is_up(0) && k.is_up(1));
-        assert!(k.down_since(0).is_some());
         // Peer 1 is polled every 10 s, peer 0 every 30 s now.
         let due: Vec<_> = (0..3)
             .map(|i| k.due(t + SimDuration::from_secs(10 * i)))

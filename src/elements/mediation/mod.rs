@@ -33,6 +33,9 @@ mod spec;
 mod transfer;
 
 pub use keepalive::KeepaliveSpec;
+pub(crate) use bridge::event_call;
+pub(crate) use setup::{calling_user, phone_uri};
+pub(crate) use spec::transport as sip_transport;
 pub use spec::{
     COLLOCATED_MEDIA_CAPACITY, MediationSpec, MediationTrunkSpec, Overload,
     STANDALONE_MEDIA_CAPACITY,
