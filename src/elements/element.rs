@@ -95,4 +95,5 @@ elements! {
     Endpoint(super::endpoint::SipEndpoint),
     Mediation(Box<super::mediation::MediationServer>),
     Gateway(Box<super::gateway::Gateway>),
+    Pstn(Box<super::pstn::Pstn>),
 }

@@ -14,6 +14,7 @@ pub mod host;
 pub mod media_policy;
 pub mod mediation;
 pub mod numbering;
+pub mod pstn;
 pub mod script;
 pub mod spec;
 pub mod tdm;

@@ -126,4 +126,5 @@ element_specs! {
     Endpoint(EndpointSpec),
     Mediation(super::mediation::MediationSpec),
     Gateway(super::gateway::GatewaySpec),
+    Pstn(super::pstn::PstnSpec),
 }
