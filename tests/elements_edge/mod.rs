@@ -16,7 +16,7 @@ use voicetwin::elements::numbering::{NumberKind, NumberPlan, NumberRange};
 use voicetwin::elements::script::{AnswerAction, CallScript};
 use voicetwin::elements::spec::{ElementKindSpec, ElementSpec};
 use voicetwin::elements::tdm::SpanKind;
-use voicetwin::elements::{CallTag, Command, Element, ElementId};
+use voicetwin::elements::{CallTag, Command, Element, ElementId, TdmPort};
 use voicetwin::net::{NetEvent, Network};
 use voicetwin::scenario::topology::Topology;
 use voicetwin::sim::{Model, RngFactory, Scheduler, SimDuration, SimTime, TraceEvent, TraceMode};
@@ -117,6 +117,8 @@ pub struct Harness {
     pub sim: Sim,
     pub sched: Scheduler<Ev>,
     pub ids: BTreeMap<String, ElementId>,
+    /// TDM links by name: (port of end a, port of end b).
+    pub ports: BTreeMap<String, (TdmPort, TdmPort)>,
     next_tag: u64,
 }
 
@@ -159,6 +161,7 @@ impl Bench {
             ..Directory::default()
         };
         let mut ids = BTreeMap::new();
+        let mut ports = BTreeMap::new();
         for (i, item) in self.items.iter().enumerate() {
             let (name, node, port, kind) = match item {
                 Item::Spec(s) => (s.name().to_string(), s.node().to_string(), s.sip_port(), s.kind()),
@@ -189,6 +192,7 @@ impl Bench {
                 spans: *spans,
                 d_channel_delay: SimDuration::from_millis(5),
             });
+            ports.insert(name.clone(), (pa, pb));
             dir.tdm.insert(
                 name.clone(),
                 TdmLinkEnds {
@@ -260,6 +264,7 @@ impl Bench {
             sim,
             sched,
             ids,
+            ports,
             next_tag: 1,
         }
     }
@@ -369,5 +374,110 @@ impl Harness {
             .collect();
         self.sim.world.enable_capture();
         out
+    }
+}
+
+/// The edge topology: a Front End stand-in (SIP endpoint at `fe`), a Mediation Server, a
+/// gateway with one T1 link (`t1`, `spans` spans) to the PSTN.
+pub const EDGE_TOPOLOGY: &str = r#"Topology(
+    name: "edge-bench",
+    nodes: [
+        (name: "fe", role: "front-end", site: "hq", address: "10.0.1.10"),
+        (name: "med", role: "mediation", site: "hq", address: "10.0.1.20"),
+        (name: "gw", role: "gateway", site: "hq", address: "10.0.1.30"),
+        (name: "pstn", role: "pstn", site: "carrier", address: "10.9.0.1"),
+        (name: "lan", role: "lan", site: "hq"),
+    ],
+    links: [
+        (a: "fe", b: "lan", latency_ms: 1),
+        (a: "med", b: "lan", latency_ms: 1),
+        (a: "gw", b: "lan", latency_ms: 1),
+        (a: "pstn", b: "gw", latency_ms: 1),
+    ],
+)"#;
+
+/// Enterprise Voice +1425555xxxx at `fe`, PSTN parties +1206555xxxx, IVRs +1800555xxxx.
+pub fn edge_numbers() -> NumberPlan {
+    NumberPlan {
+        ranges: vec![
+            range(NumberKind::EnterpriseVoice, 14255550000, 1000, "fe"),
+            range(NumberKind::Pstn, 12065550000, 10000, "pstn"),
+            range(NumberKind::Service, 18005550000, 10, "pstn"),
+        ],
+    }
+}
+
+/// Knobs of the edge bench.
+pub struct Edge {
+    /// Lync trunk settings of the Mediation Server toward the gateway.
+    pub trunk: String,
+    pub med_extra: String,
+    pub gw_extra: String,
+    pub pstn_extra: String,
+    pub spans: u16,
+    pub seed: u64,
+    pub capture: bool,
+}
+
+impl Default for Edge {
+    fn default() -> Self {
+        Edge {
+            trunk: "MediaBypass(true)".into(),
+            med_extra: String::new(),
+            gw_extra: String::new(),
+            pstn_extra: String::new(),
+            spans: 1,
+            seed: 11,
+            capture: true,
+        }
+    }
+}
+
+impl Edge {
+    pub fn build(self) -> Harness {
+        let med = spec(&format!(
+            r#"Mediation((name: "med", node: "med", front_end: "fe",
+                trunks: [(peer: "gw", model: Some("audiocodes-mediant-2000"),
+                          settings: [Server(Lync2013), {}])],
+                keepalive: (enabled: false), {}))"#,
+            self.trunk, self.med_extra
+        ));
+        let gw = spec(&format!(
+            r#"Gateway((name: "gw", node: "gw", model: "audiocodes-mediant-2000",
+                peers: [(element: "med")], {}))"#,
+            self.gw_extra
+        ));
+        let pstn = spec(&format!(
+            r#"Pstn((name: "pstn", node: "pstn", routes: [(hosts: ["fe"], links: ["t1"])], {}))"#,
+            self.pstn_extra
+        ));
+        Bench {
+            topology: EDGE_TOPOLOGY.into(),
+            items: vec![
+                endpoint("fe", "fe", 5060, Some(("med", 5070))),
+                Item::Spec(med),
+                Item::Spec(gw),
+                Item::Spec(pstn),
+            ],
+            tdm: vec![("t1".into(), "gw".into(), "pstn".into(), SpanKind::T1, self.spans)],
+            numbers: edge_numbers(),
+            seed: self.seed,
+            capture: self.capture,
+        }
+        .build()
+    }
+}
+
+impl Harness {
+    /// (busy channels, capacity) of the TDM link `name`.
+    pub fn link_usage(&self, name: &str) -> (usize, usize) {
+        self.sim
+            .world
+            .tdm
+            .usage()
+            .into_iter()
+            .find(|u| u.0 == name)
+            .map(|u| (u.1, u.2))
+            .unwrap()
     }
 }
