@@ -96,4 +96,5 @@ elements! {
     Mediation(Box<super::mediation::MediationServer>),
     Gateway(Box<super::gateway::Gateway>),
     Pstn(Box<super::pstn::Pstn>),
+    SipTrunk(Box<super::sip_trunk::SipTrunkProvider>),
 }

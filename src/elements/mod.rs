@@ -16,6 +16,7 @@ pub mod mediation;
 pub mod numbering;
 pub mod pstn;
 pub mod script;
+pub mod sip_trunk;
 pub mod spec;
 pub mod tdm;
 pub mod timers;

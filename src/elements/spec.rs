@@ -127,4 +127,5 @@ element_specs! {
     Mediation(super::mediation::MediationSpec),
     Gateway(super::gateway::GatewaySpec),
     Pstn(super::pstn::PstnSpec),
+    SipTrunk(super::sip_trunk::SipTrunkSpec),
 }

@@ -35,6 +35,7 @@ mod transfer;
 pub use keepalive::KeepaliveSpec;
 pub(crate) use bridge::event_call;
 pub(crate) use setup::{calling_user, phone_uri};
+pub(crate) use spec::codec_list as spec_codecs;
 pub(crate) use spec::transport as sip_transport;
 pub use spec::{
     COLLOCATED_MEDIA_CAPACITY, MediationSpec, MediationTrunkSpec, Overload,
