@@ -43,7 +43,11 @@ fn the_call_beyond_the_channels_is_blocked_with_503() {
         })
         .collect();
     h.run_until(10.0);
-    assert_eq!(h.link_usage("t1"), (23, 23), "every B-channel of the T1 is busy");
+    assert_eq!(
+        h.link_usage("t1"),
+        (23, 23),
+        "every B-channel of the T1 is busy"
+    );
     h.run_until(60.0);
     for t in &tags[..23] {
         assert_eq!(h.log(*t).outcome, CallOutcome::Answered);
@@ -113,7 +117,13 @@ fn a_span_out_of_service_drops_its_calls_and_hunting_skips_it() {
             h.place(
                 1.0 + 0.01 * i as f64,
                 "fe",
-                script(0, &lync(i), &pstn(i), answer(1), SimDuration::from_secs(100)),
+                script(
+                    0,
+                    &lync(i),
+                    &pstn(i),
+                    answer(1),
+                    SimDuration::from_secs(100),
+                ),
             )
         })
         .collect();
@@ -133,7 +143,11 @@ fn a_span_out_of_service_drops_its_calls_and_hunting_skips_it() {
     // The 23 calls of span 0 (hunted first) are gone; 7 remain on span 1.
     assert_eq!(h.link_usage("t1"), (7, 23));
     assert_eq!(gateway_of(&h).stats().dropped_by_span, 23);
-    assert_eq!(pstn_of(&h).active_calls(), 7, "the PSTN cleared its end too");
+    assert_eq!(
+        pstn_of(&h).active_calls(),
+        7,
+        "the PSTN cleared its end too"
+    );
     for t in &first[..23] {
         let log = h.log(*t);
         assert_eq!(log.outcome, CallOutcome::Answered);
@@ -164,7 +178,13 @@ fn a_span_out_of_service_drops_its_calls_and_hunting_skips_it() {
     let late = h.place(
         35.0,
         "fe",
-        script(0, &lync(99), &pstn(99), answer(1), SimDuration::from_secs(10)),
+        script(
+            0,
+            &lync(99),
+            &pstn(99),
+            answer(1),
+            SimDuration::from_secs(10),
+        ),
     );
     h.run_until(80.0);
     let blocked = second
@@ -173,7 +193,11 @@ fn a_span_out_of_service_drops_its_calls_and_hunting_skips_it() {
         .count();
     assert_eq!(blocked, 4);
     let late = h.log(late);
-    assert_eq!(late.outcome, CallOutcome::Failed, "all spans down is not blocking: {late:#?}");
+    assert_eq!(
+        late.outcome,
+        CallOutcome::Failed,
+        "all spans down is not blocking: {late:#?}"
+    );
     assert_eq!(late.final_status, Some(503));
     assert_eq!(h.link_usage("t1"), (0, 0));
     assert_eq!(gateway_of(&h).active_calls(), 0);

@@ -14,17 +14,34 @@ const LYNC: &str = "+14255550001";
 const PSTN: &str = "+12065550001";
 const IVR: &str = "+18005550001";
 
-fn out_call(edge: Edge, callee: &str, action: AnswerAction, until: f64) -> (Harness, voicetwin::elements::callbook::CallLog) {
+fn out_call(
+    edge: Edge,
+    callee: &str,
+    action: AnswerAction,
+    until: f64,
+) -> (Harness, voicetwin::elements::callbook::CallLog) {
     let mut h = edge.build();
-    let tag = h.place(1.0, "fe", script(0, LYNC, callee, action, SimDuration::from_secs(5)));
+    let tag = h.place(
+        1.0,
+        "fe",
+        script(0, LYNC, callee, action, SimDuration::from_secs(5)),
+    );
     h.run_until(until);
     let log = h.log(tag).clone();
     (h, log)
 }
 
-fn in_call(edge: Edge, action: AnswerAction, until: f64) -> (Harness, voicetwin::elements::callbook::CallLog) {
+fn in_call(
+    edge: Edge,
+    action: AnswerAction,
+    until: f64,
+) -> (Harness, voicetwin::elements::callbook::CallLog) {
     let mut h = edge.build();
-    let tag = h.place(1.0, "pstn", script(0, PSTN, LYNC, action, SimDuration::from_secs(5)));
+    let tag = h.place(
+        1.0,
+        "pstn",
+        script(0, PSTN, LYNC, action, SimDuration::from_secs(5)),
+    );
     h.run_until(until);
     let log = h.log(tag).clone();
     (h, log)
@@ -61,7 +78,11 @@ fn pstn_decline_maps_cause_21_to_603_unless_strict() {
         ..Edge::default()
     };
     let (_, log) = out_call(strict, PSTN, AnswerAction::Decline, 20.0);
-    assert_eq!(log.final_status, Some(403), "RFC 3398 §7.2.4.1 maps cause 21 to 403");
+    assert_eq!(
+        log.final_status,
+        Some(403),
+        "RFC 3398 §7.2.4.1 maps cause 21 to 403"
+    );
 }
 
 #[test]
@@ -116,7 +137,11 @@ fn inband_ringback_gives_183_with_early_media() {
 #[test]
 fn ivr_early_media_is_heard_by_the_sip_caller_before_answer() {
     let (mut h, log) = out_call(Edge::default(), IVR, AnswerAction::NoAnswer, 40.0);
-    assert_eq!(log.outcome, CallOutcome::Answered, "the IVR answers: {log:#?}");
+    assert_eq!(
+        log.outcome,
+        CallOutcome::Answered,
+        "the IVR answers: {log:#?}"
+    );
     let early = log.early_media_at.unwrap() - log.started_at;
     let answered = log.answered_at.unwrap() - log.started_at;
     assert!(early < SimDuration::from_secs(1), "{early}");
@@ -146,6 +171,10 @@ fn pstn_caller_hears_ringback_on_alerting_and_talks_to_lync() {
     let caller = log.media_for(PartyRole::Caller).unwrap();
     assert_eq!(h.sim.world.name(caller.element), "gw");
     // Route: PSTN, gateway, Mediation Server, the Lync side.
-    let names: Vec<_> = log.route.iter().map(|e| h.sim.world.name(*e).to_string()).collect();
+    let names: Vec<_> = log
+        .route
+        .iter()
+        .map(|e| h.sim.world.name(*e).to_string())
+        .collect();
     assert_eq!(names, ["pstn", "gw", "med", "fe"]);
 }

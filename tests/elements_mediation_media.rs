@@ -61,7 +61,10 @@ fn answer_address(h: &mut Harness) -> String {
     let (_, _, ok) = msgs
         .iter()
         .find(|(src, dst, m)| {
-            src.port() == 5070 && dst.port() == 5060 && m.starts_with("SIP/2.0 200") && m.contains("c=IN")
+            src.port() == 5070
+                && dst.port() == 5060
+                && m.starts_with("SIP/2.0 200")
+                && m.contains("c=IN")
         })
         .expect("a 200 OK with SDP toward the Front End");
     ok.lines()
@@ -82,9 +85,23 @@ fn mediation_of(h: &Harness) -> &voicetwin::elements::mediation::MediationServer
 #[test]
 fn bypass_passes_the_gateway_media_address_to_the_front_end() {
     let mut h = bench(mediation("", "MediaBypass(true)"), g711());
-    let tag = h.place(1.0, "fe", script(0, "+14255550001", "+12065550001", answer(2), SimDuration::from_secs(10)));
+    let tag = h.place(
+        1.0,
+        "fe",
+        script(
+            0,
+            "+14255550001",
+            "+12065550001",
+            answer(2),
+            SimDuration::from_secs(10),
+        ),
+    );
     h.run_until(30.0);
-    assert_eq!(answer_address(&mut h), "10.0.1.30", "bypass: the gateway's own address");
+    assert_eq!(
+        answer_address(&mut h),
+        "10.0.1.30",
+        "bypass: the gateway's own address"
+    );
     let log = h.log(tag).clone();
     assert_eq!(log.outcome, CallOutcome::Answered, "{log:#?}");
     assert!(log.two_way_audio());
@@ -103,7 +120,17 @@ fn without_bypass_the_relay_carries_the_media_and_its_delay_shows() {
             mediation(&format!("relay_delay_ms: {delay_ms}"), "MediaBypass(false)"),
             g711(),
         );
-        let tag = h.place(1.0, "fe", script(0, "+14255550001", "+12065550001", answer(2), SimDuration::from_secs(20)));
+        let tag = h.place(
+            1.0,
+            "fe",
+            script(
+                0,
+                "+14255550001",
+                "+12065550001",
+                answer(2),
+                SimDuration::from_secs(20),
+            ),
+        );
         h.run_until(40.0);
         let addr = answer_address(&mut h);
         let log = h.log(tag).clone();
@@ -112,7 +139,10 @@ fn without_bypass_the_relay_carries_the_media_and_its_delay_shows() {
         (addr, log, relayed, peak)
     };
     let (addr, log, relayed, peak) = run(0);
-    assert_eq!(addr, "10.0.1.20", "anchored: the Mediation Server's address");
+    assert_eq!(
+        addr, "10.0.1.20",
+        "anchored: the Mediation Server's address"
+    );
     assert_eq!(log.outcome, CallOutcome::Answered);
     assert!(log.two_way_audio());
     assert_eq!(peak, 1);
@@ -122,7 +152,11 @@ fn without_bypass_the_relay_carries_the_media_and_its_delay_shows() {
     assert!(caller.relayed);
     let base = caller.mouth_to_ear_ms.unwrap();
     let (_, slow, _, _) = run(40);
-    let slower = slow.media_for(PartyRole::Caller).unwrap().mouth_to_ear_ms.unwrap();
+    let slower = slow
+        .media_for(PartyRole::Caller)
+        .unwrap()
+        .mouth_to_ear_ms
+        .unwrap();
     // The relay's 40 ms shows one for one; the jitter buffer sees no jitter on this LAN, so
     // 3 ms covers its adaptation steps.
     assert!(((slower - base) - 40.0).abs() < 3.0, "{base} → {slower}");
@@ -134,7 +168,17 @@ fn rtaudio_client_is_transcoded_to_g711() {
         mediation("", "MediaBypass(true)"),
         vec![Codec::rtaudio(115, 8000)],
     );
-    let tag = h.place(1.0, "fe", script(0, "+14255550001", "+12065550001", answer(1), SimDuration::from_secs(20)));
+    let tag = h.place(
+        1.0,
+        "fe",
+        script(
+            0,
+            "+14255550001",
+            "+12065550001",
+            answer(1),
+            SimDuration::from_secs(20),
+        ),
+    );
     h.run_until(40.0);
     let log = h.log(tag).clone();
     assert_eq!(log.outcome, CallOutcome::Answered, "{log:#?}");
@@ -164,19 +208,34 @@ fn relayed_calls_beyond_capacity_are_refused_and_bypass_calls_do_not_count() {
                 h.place(
                     1.0 + i as f64,
                     "fe",
-                    script(0, "+14255550001", &format!("+1206555000{i}"), answer(1), SimDuration::from_secs(10)),
+                    script(
+                        0,
+                        "+14255550001",
+                        &format!("+1206555000{i}"),
+                        answer(1),
+                        SimDuration::from_secs(10),
+                    ),
                 )
             })
             .collect();
         h.run_until(60.0);
         let outcomes: Vec<_> = tags.iter().map(|t| h.log(*t).outcome).collect();
         let answered_at: Vec<_> = tags.iter().map(|t| h.log(*t).answered_at).collect();
-        (outcomes, answered_at, mediation_of(&h).stats(), h.sip_sent())
+        (
+            outcomes,
+            answered_at,
+            mediation_of(&h).stats(),
+            h.sip_sent(),
+        )
     };
     let (outcomes, _, stats, msgs) = scenario(false, "");
     assert_eq!(
         outcomes,
-        vec![CallOutcome::Answered, CallOutcome::Answered, CallOutcome::RejectedCapacity]
+        vec![
+            CallOutcome::Answered,
+            CallOutcome::Answered,
+            CallOutcome::RejectedCapacity
+        ]
     );
     assert_eq!((stats.rejected_capacity, stats.peak_media), (1, 2));
     assert!(
@@ -190,7 +249,10 @@ fn relayed_calls_beyond_capacity_are_refused_and_bypass_calls_do_not_count() {
     // Queued instead: the third call waits for the first to end (1 s ring + 10 s talk).
     let (outcomes, answered, stats, _) =
         scenario(false, "overload: Queue(max_wait_s: 30, max_depth: 4)");
-    assert!(outcomes.iter().all(|o| *o == CallOutcome::Answered), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| *o == CallOutcome::Answered),
+        "{outcomes:?}"
+    );
     assert_eq!(stats.queued, 1);
     let waited = answered[2].unwrap() - answered[0].unwrap();
     assert!(waited >= SimDuration::from_secs(11), "{waited}");

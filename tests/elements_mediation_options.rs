@@ -76,14 +76,23 @@ fn a_dead_peer_is_marked_down_refused_at_once_and_seen_back_at_the_repoll() {
     let refused = h.place(
         65.0,
         "fe",
-        script(0, "+14255550001", "+12065550001", answer(1), SimDuration::from_secs(5)),
+        script(
+            0,
+            "+14255550001",
+            "+12065550001",
+            answer(1),
+            SimDuration::from_secs(5),
+        ),
     );
     h.run_until(66.0);
     let log = h.log(refused).clone();
     assert_eq!(log.outcome, CallOutcome::Failed);
     assert_eq!(log.final_status, Some(503));
     let took = log.ended_at.unwrap() - log.started_at;
-    assert!(took < SimDuration::from_millis(20), "refused without a timeout: {took}");
+    assert!(
+        took < SimDuration::from_millis(20),
+        "refused without a timeout: {took}"
+    );
     let msgs = h.sip_sent();
     let (_, _, resp) = msgs
         .iter()
@@ -93,7 +102,9 @@ fn a_dead_peer_is_marked_down_refused_at_once_and_seen_back_at_the_repoll() {
     assert!(resp.contains("Reason: SIP;cause=503"), "{resp}");
     assert!(resp.contains("gw"), "names the down peer: {resp}");
     assert!(
-        !msgs.iter().any(|(_, dst, m)| dst.ip().octets() == [10, 0, 1, 30] && m.starts_with("INVITE")),
+        !msgs
+            .iter()
+            .any(|(_, dst, m)| dst.ip().octets() == [10, 0, 1, 30] && m.starts_with("INVITE")),
         "nothing is sent to the dead peer"
     );
     // Repaired at 80 s; the down peer is polled every 20 s (70, 90...): back at 90 s.
@@ -105,7 +116,13 @@ fn a_dead_peer_is_marked_down_refused_at_once_and_seen_back_at_the_repoll() {
     let ok = h.place(
         95.0,
         "fe",
-        script(0, "+14255550001", "+12065550001", answer(1), SimDuration::from_secs(5)),
+        script(
+            0,
+            "+14255550001",
+            "+12065550001",
+            answer(1),
+            SimDuration::from_secs(5),
+        ),
     );
     h.run_until(110.0);
     assert_eq!(h.log(ok).outcome, CallOutcome::Answered);

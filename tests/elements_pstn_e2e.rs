@@ -28,9 +28,17 @@ fn run(bypass: bool, outbound: bool) -> (Harness, CallLog) {
     }
     .build();
     let tag: CallTag = if outbound {
-        h.place(1.0, "fe", script(0, LYNC, PSTN, answer(3), SimDuration::from_secs(20)))
+        h.place(
+            1.0,
+            "fe",
+            script(0, LYNC, PSTN, answer(3), SimDuration::from_secs(20)),
+        )
     } else {
-        h.place(1.0, "pstn", script(0, PSTN, LYNC, answer(3), SimDuration::from_secs(20)))
+        h.place(
+            1.0,
+            "pstn",
+            script(0, PSTN, LYNC, answer(3), SimDuration::from_secs(20)),
+        )
     };
     h.run_until(40.0);
     let log = h.log(tag).clone();
@@ -101,7 +109,11 @@ fn dtmf_crosses_tdm_in_band_and_ip_as_rfc4733() {
     h.run_until(70.0);
     let labels: Vec<_> = h.isdn().into_iter().map(|(_, _, l)| l).collect();
     assert!(
-        labels.iter().filter(|l| l.starts_with("DTMF in-band")).count() >= 2,
+        labels
+            .iter()
+            .filter(|l| l.starts_with("DTMF in-band"))
+            .count()
+            >= 2,
         "{labels:?}"
     );
 }
@@ -112,7 +124,8 @@ fn basic_hybrid_gateway_is_one_hop_less() {
         r#"Gateway((name: "gw", node: "gw", model: "audiocodes-mediant-2000-hybrid",
             peers: [(element: "fe")]))"#,
     );
-    let pstn = spec(r#"Pstn((name: "pstn", node: "pstn", routes: [(hosts: ["fe"], links: ["t1"])]))"#);
+    let pstn =
+        spec(r#"Pstn((name: "pstn", node: "pstn", routes: [(hosts: ["fe"], links: ["t1"])]))"#);
     let mut h = Bench {
         topology: EDGE_TOPOLOGY.into(),
         items: vec![
@@ -126,8 +139,16 @@ fn basic_hybrid_gateway_is_one_hop_less() {
         capture: false,
     }
     .build();
-    let out = h.place(1.0, "fe", script(0, LYNC, PSTN, answer(2), SimDuration::from_secs(10)));
-    let inb = h.place(1.0, "pstn", script(0, PSTN, LYNC, answer(2), SimDuration::from_secs(10)));
+    let out = h.place(
+        1.0,
+        "fe",
+        script(0, LYNC, PSTN, answer(2), SimDuration::from_secs(10)),
+    );
+    let inb = h.place(
+        1.0,
+        "pstn",
+        script(0, PSTN, LYNC, answer(2), SimDuration::from_secs(10)),
+    );
     h.run_until(30.0);
     let out = h.log(out).clone();
     let inb = h.log(inb).clone();

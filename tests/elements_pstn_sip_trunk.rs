@@ -77,7 +77,13 @@ fn calls_beyond_the_session_limit_are_blocked() {
             h.place(
                 1.0 + i as f64 * 0.1,
                 "fe",
-                script(0, "+14255550001", &format!("+1206555000{i}"), answer(1), SimDuration::from_secs(10)),
+                script(
+                    0,
+                    "+14255550001",
+                    &format!("+1206555000{i}"),
+                    answer(1),
+                    SimDuration::from_secs(10),
+                ),
             )
         })
         .collect();
@@ -85,7 +91,11 @@ fn calls_beyond_the_session_limit_are_blocked() {
     let outcomes: Vec<_> = tags.iter().map(|t| h.log(*t).outcome).collect();
     assert_eq!(
         outcomes,
-        [CallOutcome::Answered, CallOutcome::Answered, CallOutcome::Blocked]
+        [
+            CallOutcome::Answered,
+            CallOutcome::Answered,
+            CallOutcome::Blocked
+        ]
     );
     assert_eq!(h.log(tags[2]).final_status, Some(503));
     assert_eq!(provider(&h).stats().blocked, 1);
@@ -105,7 +115,7 @@ fn forwarded_invite(h: &mut Harness, history: Option<&str>) {
     let sdp = MediaCapabilities::g711("10.0.1.10", 30000)
         .offer(1, 1, Direction::SendRecv)
         .to_text();
-    let mut msg = format!(
+    let mut msg = String::from(
         "INVITE sip:+12065550002@10.0.1.20;user=phone SIP/2.0\r\n\
          Via: SIP/2.0/UDP 10.0.1.10:5062;branch=z9hG4bKfwd0001\r\n\
          Max-Forwards: 70\r\n\
@@ -113,7 +123,7 @@ fn forwarded_invite(h: &mut Harness, history: Option<&str>) {
          To: <sip:+12065550002@10.0.1.20;user=phone>\r\n\
          Call-ID: forwarded-1@10.0.1.10\r\n\
          CSeq: 1 INVITE\r\n\
-         Contact: <sip:fe@10.0.1.10:5062>\r\n"
+         Contact: <sip:fe@10.0.1.10:5062>\r\n",
     );
     if let Some(hdr) = history {
         msg.push_str(hdr);
@@ -135,7 +145,9 @@ fn forwarded_invite(h: &mut Harness, history: Option<&str>) {
 fn final_to_fe(h: &mut Harness) -> u16 {
     h.sip_sent()
         .into_iter()
-        .filter(|(src, dst, m)| src.port() == 5070 && dst.port() == 5062 && m.starts_with("SIP/2.0 "))
+        .filter(|(src, dst, m)| {
+            src.port() == 5070 && dst.port() == 5062 && m.starts_with("SIP/2.0 ")
+        })
         .map(|(_, _, m)| m[8..11].parse::<u16>().unwrap())
         .find(|s| *s >= 200)
         .expect("a final response")
@@ -144,7 +156,8 @@ fn final_to_fe(h: &mut Harness) -> u16 {
 #[test]
 fn a_forwarded_call_needs_call_history() {
     const HI: &str = "History-Info: <sip:+14255550001@10.0.1.10;user=phone>;index=1,<sip:+12065550002@10.0.1.10;user=phone?Reason=SIP%3Bcause%3D302>;index=1.1";
-    const DIVERSION: &str = "Diversion: <sip:+14255550001@10.0.1.10;user=phone>;reason=unconditional";
+    const DIVERSION: &str =
+        "Diversion: <sip:+14255550001@10.0.1.10;user=phone>;reason=unconditional";
     let run = |history: Option<&str>, forward: bool| {
         let mut h = bench(
             "requires_call_history: true",
@@ -153,10 +166,17 @@ fn a_forwarded_call_needs_call_history() {
         h.run_until(1.0);
         forwarded_invite(&mut h, history);
         h.run_until(10.0);
-        (final_to_fe(&mut h), provider(&h).stats().rejected_no_history)
+        (
+            final_to_fe(&mut h),
+            provider(&h).stats().rejected_no_history,
+        )
     };
     assert_eq!(run(None, true), (403, 1), "no call history: refused");
-    assert_eq!(run(Some(HI), true).0, 200, "History-Info passed on: accepted");
+    assert_eq!(
+        run(Some(HI), true).0,
+        200,
+        "History-Info passed on: accepted"
+    );
     assert_eq!(run(Some(DIVERSION), true).0, 200, "Diversion: accepted");
     assert_eq!(
         run(Some(HI), false),
@@ -168,7 +188,13 @@ fn a_forwarded_call_needs_call_history() {
     let tag = h.place(
         1.0,
         "fe",
-        script(0, "+14255550001", "+12065550003", answer(1), SimDuration::from_secs(5)),
+        script(
+            0,
+            "+14255550001",
+            "+12065550003",
+            answer(1),
+            SimDuration::from_secs(5),
+        ),
     );
     h.run_until(20.0);
     assert_eq!(h.log(tag).outcome, CallOutcome::Answered);
@@ -180,19 +206,35 @@ fn provider_parties_call_in_and_ivrs_play_early_media() {
     let inbound = h.place(
         1.0,
         "itsp",
-        script(0, "+12065550009", "+14255550002", answer(2), SimDuration::from_secs(10)),
+        script(
+            0,
+            "+12065550009",
+            "+14255550002",
+            answer(2),
+            SimDuration::from_secs(10),
+        ),
     );
     let ivr = h.place(
         1.0,
         "fe",
-        script(0, "+14255550003", "+18005550001", AnswerAction::NoAnswer, SimDuration::from_secs(5)),
+        script(
+            0,
+            "+14255550003",
+            "+18005550001",
+            AnswerAction::NoAnswer,
+            SimDuration::from_secs(5),
+        ),
     );
     h.run_until(40.0);
     let log = h.log(inbound).clone();
     assert_eq!(log.outcome, CallOutcome::Answered, "{log:#?}");
     assert!(log.ringback_at.is_some());
     assert!(log.two_way_audio());
-    let names: Vec<_> = log.route.iter().map(|e| h.sim.world.name(*e).to_string()).collect();
+    let names: Vec<_> = log
+        .route
+        .iter()
+        .map(|e| h.sim.world.name(*e).to_string())
+        .collect();
     assert_eq!(names, ["itsp", "med", "fe"]);
     let caller = log.media_for(PartyRole::Caller).unwrap();
     assert_eq!(h.sim.world.name(caller.element), "itsp");

@@ -93,8 +93,8 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
-    Mediation(Box<super::mediation::MediationServer>),
-    Gateway(Box<super::gateway::Gateway>),
-    Pstn(Box<super::pstn::Pstn>),
-    SipTrunk(Box<super::sip_trunk::SipTrunkProvider>),
+    Mediation(super::mediation::MediationServer),
+    Gateway(super::gateway::Gateway),
+    Pstn(super::pstn::Pstn),
+    SipTrunk(super::sip_trunk::SipTrunkProvider),
 }

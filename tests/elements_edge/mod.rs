@@ -164,10 +164,18 @@ impl Bench {
         let mut ports = BTreeMap::new();
         for (i, item) in self.items.iter().enumerate() {
             let (name, node, port, kind) = match item {
-                Item::Spec(s) => (s.name().to_string(), s.node().to_string(), s.sip_port(), s.kind()),
+                Item::Spec(s) => (
+                    s.name().to_string(),
+                    s.node().to_string(),
+                    s.sip_port(),
+                    s.kind(),
+                ),
                 Item::Endpoint(e) => (e.name.clone(), e.node.clone(), e.port, e.kind),
             };
-            let node_id = world.net.node_id(&node).unwrap_or_else(|| panic!("node {node}"));
+            let node_id = world
+                .net
+                .node_id(&node)
+                .unwrap_or_else(|| panic!("node {node}"));
             let ip = world.net.address(node_id);
             let id = ElementId(i as u32);
             ids.insert(name.clone(), id);
@@ -271,7 +279,13 @@ impl Bench {
 }
 
 /// A script for a call from `caller` to `callee` answered after `ring` and held `hold`.
-pub fn script(tag: u64, caller: &str, callee: &str, action: AnswerAction, hold: SimDuration) -> CallScript {
+pub fn script(
+    tag: u64,
+    caller: &str,
+    callee: &str,
+    action: AnswerAction,
+    hold: SimDuration,
+) -> CallScript {
     CallScript {
         tag: CallTag(tag),
         caller: caller.into(),
@@ -318,13 +332,17 @@ impl Harness {
         let id = self.id(element);
         self.sim.commands.push(Some((id, c)));
         let i = self.sim.commands.len() - 1;
-        self.sched
-            .schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(at), Ev::Command(i));
+        self.sched.schedule_at(
+            SimTime::ZERO + SimDuration::from_secs_f64(at),
+            Ev::Command(i),
+        );
     }
 
     pub fn run_until(&mut self, secs: f64) {
-        self.sched
-            .run_until(&mut self.sim, SimTime::ZERO + SimDuration::from_secs_f64(secs));
+        self.sched.run_until(
+            &mut self.sim,
+            SimTime::ZERO + SimDuration::from_secs_f64(secs),
+        );
     }
 
     pub fn log(&self, tag: CallTag) -> &CallLog {
@@ -332,7 +350,12 @@ impl Harness {
             .logs
             .iter()
             .find(|l| l.tag == tag)
-            .unwrap_or_else(|| panic!("call {tag:?} did not finish; finished: {}", self.sim.logs.len()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "call {tag:?} did not finish; finished: {}",
+                    self.sim.logs.len()
+                )
+            })
     }
 
     pub fn element(&self, name: &str) -> &Element {
@@ -368,7 +391,9 @@ impl Harness {
         let out = cap
             .iter()
             .filter_map(|c| match c {
-                Captured::Isdn { from, to, label, .. } => Some((*from, *to, label.clone())),
+                Captured::Isdn {
+                    from, to, label, ..
+                } => Some((*from, *to, label.clone())),
                 _ => None,
             })
             .collect();
@@ -459,7 +484,13 @@ impl Edge {
                 Item::Spec(gw),
                 Item::Spec(pstn),
             ],
-            tdm: vec![("t1".into(), "gw".into(), "pstn".into(), SpanKind::T1, self.spans)],
+            tdm: vec![(
+                "t1".into(),
+                "gw".into(),
+                "pstn".into(),
+                SpanKind::T1,
+                self.spans,
+            )],
             numbers: edge_numbers(),
             seed: self.seed,
             capture: self.capture,

@@ -10,7 +10,7 @@
 //! belong to another call once the span is back.
 
 use super::super::host::Cx;
-use super::super::tdm::{Cause, CallRef, Channel, IsdnMessage};
+use super::super::tdm::{CallRef, Cause, Channel, IsdnMessage};
 use super::super::{ElementId, TdmPort};
 use crate::sim::SimDuration;
 

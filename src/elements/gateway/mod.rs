@@ -32,6 +32,7 @@ mod tdm_side;
 pub use spec::{GatewayPeerSpec, GatewaySpec};
 
 use super::CallTag;
+use super::TdmPort;
 use super::element::{Command, NetworkElement};
 use super::host::Cx;
 use super::media_policy::MediaPolicy;
@@ -40,7 +41,6 @@ use super::mediation::keepalive::Keepalive;
 use super::numbering::NumberPlan;
 use super::tdm::{CallRef, Cause, IsdnMessage};
 use super::timers::{TimerId, TimerQueue};
-use super::TdmPort;
 use crate::rtp::SessionEvent;
 use crate::sim::{RngFactory, SimDuration, SimTime};
 use crate::sip::Transport;
@@ -149,7 +149,10 @@ impl GwCall {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum GwTimer {
     /// T305/T308 of a call's leg (`out`: the switched call's outgoing leg).
-    Guard { id: u64, out: bool },
+    Guard {
+        id: u64,
+        out: bool,
+    },
     T303(u64),
     Keepalive,
 }
@@ -310,11 +313,7 @@ impl Gateway {
         let Some(c) = self.calls.get_mut(&id) else {
             return;
         };
-        let slot = if out {
-            &mut c.guard_out
-        } else {
-            &mut c.guard
-        };
+        let slot = if out { &mut c.guard_out } else { &mut c.guard };
         match g {
             Guard::Arm(d) => {
                 if let Some(t) = slot.take() {
@@ -383,7 +382,11 @@ impl Gateway {
         } else {
             c.guard = None;
         }
-        let leg = if out { c.tdm_out.as_mut() } else { c.tdm.as_mut() };
+        let leg = if out {
+            c.tdm_out.as_mut()
+        } else {
+            c.tdm.as_mut()
+        };
         let Some(leg) = leg else { return };
         let g = leg.on_guard(cx);
         self.guard(cx, id, out, g);
@@ -474,14 +477,22 @@ impl Gateway {
         let Some(c) = self.calls.get_mut(&id) else {
             return;
         };
-        let leg = if out { c.tdm_out.as_mut() } else { c.tdm.as_mut() };
+        let leg = if out {
+            c.tdm_out.as_mut()
+        } else {
+            c.tdm.as_mut()
+        };
         if let Some(l) = leg {
             l.span_lost();
         }
         let status = self.cfg.span_down_status;
         match c.dir {
             GwDir::TdmToTdm => {
-                let other = if out { c.tdm.as_mut() } else { c.tdm_out.as_mut() };
+                let other = if out {
+                    c.tdm.as_mut()
+                } else {
+                    c.tdm_out.as_mut()
+                };
                 if let Some(o) = other {
                     let g = o.disconnect(cx, Cause::NETWORK_OUT_OF_ORDER);
                     self.guard(cx, id, !out, g);

@@ -68,7 +68,7 @@ impl Routing {
     }
 
     /// The links, in hunting order, for a call from SIP to `called`.
-    pub(crate) fn to_tdm(&self, called: &str) -> Vec<usize> {
+    pub(crate) fn route_to_tdm(&self, called: &str) -> Vec<usize> {
         let host = self.host_of(called);
         let pick = |f: &dyn Fn(&Link) -> bool| -> Vec<usize> {
             self.links
@@ -92,7 +92,7 @@ impl Routing {
     }
 
     /// Where a call that arrived on `from` for `called` goes.
-    pub(crate) fn from_tdm(&self, called: &str, from: TdmPort) -> InboundRoute {
+    pub(crate) fn route_from_tdm(&self, called: &str, from: TdmPort) -> InboundRoute {
         if let Some(h) = self.host_of(called) {
             if let Some(i) = self.peers.iter().position(|p| p.name == h) {
                 return InboundRoute::Sip(vec![i]);

@@ -8,7 +8,7 @@ use super::super::mediation::{calling_user, event_call, phone_uri};
 use super::super::tdm::{Cause, IsdnMessage, SeizeError};
 use super::isdn::{T303, cause_to_status};
 use super::party_media::PartyMedia;
-use super::{GwCall, GwDir, GwTimer, Gateway};
+use super::{Gateway, GwCall, GwDir, GwTimer};
 use crate::rtp::CallPhase;
 use crate::sip::sdp::{MediaCapabilities, Negotiated};
 use crate::sip::ua::{CallHandle, CallParams, ReferId, UaEvent};
@@ -17,7 +17,12 @@ use std::net::{SocketAddr, SocketAddrV4};
 
 /// The number behind a Diversion or History-Info header: the party that redirected.
 fn redirecting(req: &Request) -> Option<String> {
-    if let Some(d) = req.headers.diversion().ok().and_then(|d| d.into_iter().next()) {
+    if let Some(d) = req
+        .headers
+        .diversion()
+        .ok()
+        .and_then(|d| d.into_iter().next())
+    {
         return d.uri.user().map(str::to_string);
     }
     let hi = req.headers.history_info().ok()?;
@@ -155,7 +160,7 @@ impl Gateway {
             }
             return self.refuse_sip(cx, id, 503);
         }
-        let routes = self.routing.to_tdm(&called);
+        let routes = self.routing.route_to_tdm(&called);
         let mut busy = false;
         let mut seized = None;
         for li in routes {
@@ -191,7 +196,12 @@ impl Gateway {
             return;
         };
         if let Some(t) = tag {
-            c.media = Some(PartyMedia::new(local, t, Self::role_of(cx, t, &called), delay));
+            c.media = Some(PartyMedia::new(
+                local,
+                t,
+                Self::role_of(cx, t, &called),
+                delay,
+            ));
         }
         let setup = IsdnMessage::Setup {
             call_ref,
@@ -241,7 +251,8 @@ impl Gateway {
         let calling = c.calling.clone().unwrap_or_else(|| "anonymous".into());
         if c.restricted {
             params.from = Some(NameAddr::new(
-                Uri::parse("sip:anonymous@anonymous.invalid").unwrap_or_else(|_| phone_uri("anonymous", &me, None)),
+                Uri::parse("sip:anonymous@anonymous.invalid")
+                    .unwrap_or_else(|_| phone_uri("anonymous", &me, None)),
             ));
             params.headers.push((HeaderName::Privacy, "id".into()));
             if c.calling.is_some() {
@@ -496,7 +507,13 @@ impl Gateway {
         }
     }
 
-    fn complete_transfer(&mut self, cx: &mut Cx<'_>, id: u64, new: CallHandle, neg: Option<Negotiated>) {
+    fn complete_transfer(
+        &mut self,
+        cx: &mut Cx<'_>,
+        id: u64,
+        new: CallHandle,
+        neg: Option<Negotiated>,
+    ) {
         let now = cx.now();
         let policy = self.cfg.policy.clone();
         let Some(c) = self.calls.get_mut(&id) else {

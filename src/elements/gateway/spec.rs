@@ -123,7 +123,11 @@ impl ElementKindSpec for GatewaySpec {
             .unwrap_or(SipTransport::Tcp);
         let remote_port = option.map(|t| t.lync_port).unwrap_or(5068);
         if self.peers.is_empty() {
-            return Err(BuildError::new(&self.name, "peers", "needs at least one SIP peer"));
+            return Err(BuildError::new(
+                &self.name,
+                "peers",
+                "needs at least one SIP peer",
+            ));
         }
         let mut peers = Vec::new();
         for (i, p) in self.peers.iter().enumerate() {
@@ -142,7 +146,11 @@ impl ElementKindSpec for GatewaySpec {
         }
         let mine = env.my_tdm_ports();
         if mine.is_empty() {
-            return Err(BuildError::new(&self.name, "links", "the gateway has no TDM link"));
+            return Err(BuildError::new(
+                &self.name,
+                "links",
+                "the gateway has no TDM link",
+            ));
         }
         let order: Vec<String> = match &self.links {
             Some(l) => l.clone(),
@@ -237,8 +245,6 @@ impl ElementKindSpec for GatewaySpec {
                 .map(|(n, p)| (n.clone(), p.kind))
                 .collect(),
         };
-        Ok(Element::Gateway(Box::new(Gateway::new(
-            cfg, peers, links, *env.rngs,
-        ))))
+        Ok(Element::Gateway(Gateway::new(cfg, peers, links, *env.rngs)))
     }
 }

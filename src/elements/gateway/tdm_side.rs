@@ -2,15 +2,15 @@
 //! SIP side (or switched to another TDM link), and T303.
 
 use super::super::CallTag;
+use super::super::TdmPort;
 use super::super::callbook::CallNote;
 use super::super::host::Cx;
 use super::super::tdm::{CallRef, Cause, Channel, IsdnMessage, SeizeError};
 use super::isdn::{IsdnLeg, LegState, T303};
 use super::party_media::PartyMedia;
 use super::routing::InboundRoute;
-use super::{GwCall, GwDir, GwTimer, Gateway};
+use super::{Gateway, GwCall, GwDir, GwTimer};
 use crate::rtp::CallPhase;
-use super::super::TdmPort;
 
 /// Q.850 cause 47 "resource unavailable, unspecified" (the gateway is full).
 const RESOURCE_UNAVAILABLE: Cause = Cause(47);
@@ -173,7 +173,11 @@ impl Gateway {
             return;
         }
         c.alerted = true;
-        if let Some(l) = if out { c.tdm_out.as_mut() } else { c.tdm.as_mut() } {
+        if let Some(l) = if out {
+            c.tdm_out.as_mut()
+        } else {
+            c.tdm.as_mut()
+        } {
             l.state = LegState::Alerting;
         }
         match c.dir {
@@ -225,7 +229,11 @@ impl Gateway {
             return;
         };
         c.answered = true;
-        let leg = if out { c.tdm_out.as_mut() } else { c.tdm.as_mut() };
+        let leg = if out {
+            c.tdm_out.as_mut()
+        } else {
+            c.tdm.as_mut()
+        };
         if let Some(l) = leg {
             l.state = LegState::Active;
             l.send(
@@ -281,7 +289,7 @@ impl Gateway {
             span: channel / b,
             index: channel % b,
         };
-        let route = self.routing.from_tdm(&called, port);
+        let route = self.routing.route_from_tdm(&called, port);
         let dir = match route {
             InboundRoute::Sip(_) => GwDir::TdmToSip,
             InboundRoute::Tdm(_) => GwDir::TdmToTdm,
@@ -317,7 +325,12 @@ impl Gateway {
                 };
                 c.peers = up;
                 if let Some(t) = tag {
-                    c.media = Some(PartyMedia::new(local, t, Self::role_of(cx, t, &party), delay));
+                    c.media = Some(PartyMedia::new(
+                        local,
+                        t,
+                        Self::role_of(cx, t, &party),
+                        delay,
+                    ));
                 }
                 if let Some(l) = c.tdm.as_mut() {
                     l.state = LegState::Proceeding;
@@ -401,7 +414,11 @@ impl Gateway {
         };
         c.t303 = None;
         let out = c.dir == GwDir::TdmToTdm;
-        let leg = if out { c.tdm_out.as_mut() } else { c.tdm.as_mut() };
+        let leg = if out {
+            c.tdm_out.as_mut()
+        } else {
+            c.tdm.as_mut()
+        };
         let Some(leg) = leg.filter(|l| l.state == LegState::Present) else {
             return;
         };

@@ -6,8 +6,8 @@ use super::super::media_policy::codec_profile;
 use super::caps::caps_from_sdp;
 use super::{Dir, MedCall, MedTimer, MediationServer, Transfer, options_key};
 use crate::sim::SimTime;
-use crate::sip::b2bua::{Agents, B2buaEvent, Leg};
 use crate::sip::Result as SipResult;
+use crate::sip::b2bua::{Agents, B2buaEvent, Leg};
 use crate::sip::sdp::{Codec, Negotiated};
 use crate::sip::ua::{CallHandle, UaEvent};
 use std::net::SocketAddrV4;
@@ -82,7 +82,14 @@ impl MediationServer {
         }
     }
 
-    fn on_call_event(&mut self, cx: &mut Cx<'_>, id: u64, from_fe: bool, h: CallHandle, ev: UaEvent) {
+    fn on_call_event(
+        &mut self,
+        cx: &mut Cx<'_>,
+        id: u64,
+        from_fe: bool,
+        h: CallHandle,
+        ev: UaEvent,
+    ) {
         let Some(dir) = self.calls.get(&id).map(|c| c.dir) else {
             return;
         };
@@ -108,7 +115,11 @@ impl MediationServer {
                 self.prepare_media(cx, id, &n);
             }
         }
-        let leg = if outbound { Leg::Outbound } else { Leg::Inbound };
+        let leg = if outbound {
+            Leg::Outbound
+        } else {
+            Leg::Inbound
+        };
         let terminal = is_terminal(&ev);
         match self.mirror(cx.now(), id, leg, ev) {
             Ok(Some(B2buaEvent::Failed { .. } | B2buaEvent::Ended { .. })) => self.finish(cx, id),

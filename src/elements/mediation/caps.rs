@@ -113,10 +113,7 @@ mod tests {
         assert_eq!(back.codecs.len(), 3);
         assert_eq!(back.telephone_event, Some(101));
         assert!(back.comfort_noise);
-        assert_eq!(
-            first_common(&offer, &[Codec::pcma()]).unwrap().name,
-            "PCMA"
-        );
+        assert_eq!(first_common(&offer, &[Codec::pcma()]).unwrap().name, "PCMA");
         assert_eq!(
             first_common(&offer, &[Codec::pcmu(), Codec::rtaudio(115, 8000)])
                 .unwrap()

@@ -32,8 +32,8 @@ mod setup;
 mod spec;
 mod transfer;
 
-pub use keepalive::KeepaliveSpec;
 pub(crate) use bridge::event_call;
+pub use keepalive::KeepaliveSpec;
 pub(crate) use setup::{calling_user, phone_uri};
 pub(crate) use spec::codec_list as spec_codecs;
 pub(crate) use spec::transport as sip_transport;

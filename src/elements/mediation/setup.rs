@@ -50,7 +50,9 @@ fn copy_headers(req: &Request, names: &[HeaderName], out: &mut Vec<(HeaderName, 
 
 impl MediationServer {
     fn tag_of(cx: &Cx<'_>, req: &Request) -> Option<CallTag> {
-        req.headers.get(HeaderName::CallId).and_then(|id| cx.tag_of(id))
+        req.headers
+            .get(HeaderName::CallId)
+            .and_then(|id| cx.tag_of(id))
     }
 
     /// The trunk a Front End INVITE is for: the peer named by the Request-URI host (its
@@ -116,7 +118,9 @@ impl MediationServer {
         });
         if let (Some(_), Some(r)) = (&offer, &relay) {
             if r.codec_a.is_none() {
-                let _ = self.fe_ua.reject(now, call, 488, "Not Acceptable Here", &[]);
+                let _ = self
+                    .fe_ua
+                    .reject(now, call, 488, "Not Acceptable Here", &[]);
                 return;
             }
         }
@@ -397,7 +401,9 @@ impl MediationServer {
                 false
             }
             Err(_) => {
-                let _ = self.fe_ua.reject(now, fe, 500, "Server Internal Error", &[]);
+                let _ = self
+                    .fe_ua
+                    .reject(now, fe, 500, "Server Internal Error", &[]);
                 true
             }
         };
@@ -450,7 +456,9 @@ impl MediationServer {
             inbound: &mut self.sides[side].ua,
             outbound: Some(&mut self.fe_ua),
         };
-        let placed = trunk.from_peer.bridge(now, &mut agents, inbound, &req, params);
+        let placed = trunk
+            .from_peer
+            .bridge(now, &mut agents, inbound, &req, params);
         let failed = match placed {
             Ok(out) => {
                 c.fe = Some(out);

@@ -200,7 +200,11 @@ impl ElementKindSpec for MediationSpec {
             .filter_map(|t| {
                 let server = t.server.unwrap_or(LyncServer::Lync2013);
                 let mut c = TrunkConfig::defaults(server);
-                if let Some(m) = t.model.as_ref().and_then(|id| crate::vendor::lookup(id).ok()) {
+                if let Some(m) = t
+                    .model
+                    .as_ref()
+                    .and_then(|id| crate::vendor::lookup(id).ok())
+                {
                     c = m.recommended_config();
                 }
                 for s in &t.settings {
@@ -218,7 +222,11 @@ impl ElementKindSpec for MediationSpec {
         let me = env.me()?;
         let fe = env.peer("front_end", &self.front_end, &[])?;
         if self.trunks.is_empty() {
-            return Err(BuildError::new(&self.name, "trunks", "needs at least one trunk"));
+            return Err(BuildError::new(
+                &self.name,
+                "trunks",
+                "needs at least one trunk",
+            ));
         }
         self.keepalive
             .validate()
@@ -300,10 +308,8 @@ impl ElementKindSpec for MediationSpec {
             keepalive: self.keepalive.clone(),
             fe_codecs,
         };
-        Ok(Element::Mediation(Box::new(MediationServer::new(
-            cfg,
-            trunks,
-            *env.rngs,
-        ))))
+        Ok(Element::Mediation(MediationServer::new(
+            cfg, trunks, *env.rngs,
+        )))
     }
 }

@@ -111,7 +111,13 @@ impl MediationServer {
     }
 
     /// An event of the leg the server placed toward the transfer target.
-    pub(super) fn on_transfer_leg(&mut self, cx: &mut Cx<'_>, id: u64, new_fe: CallHandle, ev: UaEvent) {
+    pub(super) fn on_transfer_leg(
+        &mut self,
+        cx: &mut Cx<'_>,
+        id: u64,
+        new_fe: CallHandle,
+        ev: UaEvent,
+    ) {
         let now = cx.now();
         let Some(c) = self.calls.get(&id) else { return };
         let Some(Transfer::Performing { old_fe, refer, .. }) = c.transfer.clone() else {
@@ -185,7 +191,10 @@ impl MediationServer {
             if let Some(ip) = cx.resolve_host(&n.remote_address) {
                 let remote = SocketAddrV4::new(ip, n.remote_port);
                 r.a_remote = Some(remote);
-                let same = r.codec_a.as_ref().is_some_and(|a| a.same_encoding(&n.codec));
+                let same = r
+                    .codec_a
+                    .as_ref()
+                    .is_some_and(|a| a.same_encoding(&n.codec));
                 r.codec_a = Some(n.codec);
                 if same && r.open {
                     cx.set_relay_remote(r.a_local, remote);

@@ -137,12 +137,12 @@ impl Pstn {
 
     /// The trunk groups that serve `number`, in hunting order.
     fn route(&self, number: &str) -> Option<&[usize]> {
-        let host = self.cfg.numbers.lookup(number).map(|(r, _)| r.element.as_str());
-        let exact = host.and_then(|h| {
-            self.routes
-                .iter()
-                .find(|r| r.hosts.iter().any(|x| x == h))
-        });
+        let host = self
+            .cfg
+            .numbers
+            .lookup(number)
+            .map(|(r, _)| r.element.as_str());
+        let exact = host.and_then(|h| self.routes.iter().find(|r| r.hosts.iter().any(|x| x == h)));
         exact
             .or_else(|| self.routes.iter().find(|r| r.hosts.is_empty()))
             .map(|r| r.links.as_slice())
@@ -293,12 +293,12 @@ impl Pstn {
         leg.send(cx, IsdnMessage::CallProceeding { call_ref });
         leg.state = LegState::Proceeding;
         let now = cx.now();
-        let action = cx
-            .script(tag)
-            .map(|s| s.action_for(&called))
-            .unwrap_or(AnswerAction::Answer {
-                after: SimDuration::from_secs(3),
-            });
+        let action =
+            cx.script(tag)
+                .map(|s| s.action_for(&called))
+                .unwrap_or(AnswerAction::Answer {
+                    after: SimDuration::from_secs(3),
+                });
         self.calls.insert(
             id,
             PstnCall {

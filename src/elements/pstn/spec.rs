@@ -123,6 +123,6 @@ impl ElementKindSpec for PstnSpec {
             inband_ringback: self.inband_ringback,
             ivr_answer: SimDuration::from_secs_f64(self.ivr_answer_s),
         };
-        Ok(Element::Pstn(Box::new(Pstn::new(cfg, links, routes))))
+        Ok(Element::Pstn(Pstn::new(cfg, links, routes)))
     }
 }

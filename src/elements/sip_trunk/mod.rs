@@ -147,9 +147,10 @@ impl SipTrunkProvider {
     }
 
     fn is_enterprise(&self, number: &str) -> bool {
-        self.cfg.numbers.lookup(number).is_some_and(|(r, _)| {
-            matches!(r.kind, NumberKind::EnterpriseVoice | NumberKind::Pbx)
-        })
+        self.cfg
+            .numbers
+            .lookup(number)
+            .is_some_and(|(r, _)| matches!(r.kind, NumberKind::EnterpriseVoice | NumberKind::Pbx))
     }
 
     fn pump(&mut self, cx: &mut Cx<'_>) {
@@ -247,7 +248,13 @@ impl SipTrunkProvider {
     }
 
     /// Whether the provider's call-history policy refuses this INVITE.
-    fn lacks_history(&self, cx: &Cx<'_>, req: &Request, called: &str, tag: Option<CallTag>) -> bool {
+    fn lacks_history(
+        &self,
+        cx: &Cx<'_>,
+        req: &Request,
+        called: &str,
+        tag: Option<CallTag>,
+    ) -> bool {
         if !self.cfg.requires_call_history {
             return false;
         }
@@ -368,7 +375,13 @@ impl SipTrunkProvider {
         self.apply(cx, call, neg, CallPhase::EarlyMedia);
     }
 
-    fn apply(&mut self, cx: &mut Cx<'_>, call: CallHandle, neg: Option<Negotiated>, phase: CallPhase) {
+    fn apply(
+        &mut self,
+        cx: &mut Cx<'_>,
+        call: CallHandle,
+        neg: Option<Negotiated>,
+        phase: CallPhase,
+    ) {
         let policy = self.cfg.policy.clone();
         let Some(c) = self.calls.get_mut(&call) else {
             return;

@@ -121,9 +121,9 @@ impl ElementKindSpec for SipTrunkSpec {
             pstn_delay: SimDuration::from_millis_f64(self.pstn_delay_ms),
             numbers: env.directory.numbers.clone(),
         };
-        Ok(Element::SipTrunk(Box::new(SipTrunkProvider::new(
+        Ok(Element::SipTrunk(SipTrunkProvider::new(
             cfg,
             env.rng("sip"),
-        ))))
+        )))
     }
 }
