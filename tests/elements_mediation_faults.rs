@@ -22,14 +22,22 @@ fn session_timer_is_requested_and_refreshed_toward_the_peer() {
     let tag = h.place(
         1.0,
         "fe",
-        script(0, "+14255550001", "+12065550001", answer(1), SimDuration::from_secs(1000)),
+        script(
+            0,
+            "+14255550001",
+            "+12065550001",
+            answer(1),
+            SimDuration::from_secs(1000),
+        ),
     );
     h.run_until(10.0);
     let msgs = h.sip_sent();
     let (_, _, invite) = msgs
         .iter()
         .find(|(s, d, m)| {
-            s.ip().octets() == [10, 0, 1, 20] && d.ip().octets() == [10, 0, 1, 30] && m.starts_with("INVITE")
+            s.ip().octets() == [10, 0, 1, 20]
+                && d.ip().octets() == [10, 0, 1, 30]
+                && m.starts_with("INVITE")
         })
         .unwrap();
     assert!(invite.contains("Session-Expires: 1800"), "{invite}");
@@ -43,7 +51,9 @@ fn session_timer_is_requested_and_refreshed_toward_the_peer() {
         .sip_sent()
         .into_iter()
         .filter(|(s, d, m)| {
-            s.ip().octets() == [10, 0, 1, 20] && d.ip().octets() == [10, 0, 1, 30] && m.starts_with("INVITE")
+            s.ip().octets() == [10, 0, 1, 20]
+                && d.ip().octets() == [10, 0, 1, 30]
+                && m.starts_with("INVITE")
         })
         .count();
     assert_eq!(refreshes, 1, "one refresh at half the interval (900 s)");
@@ -57,7 +67,13 @@ fn a_crash_orphans_the_pstn_call_until_the_session_timer_clears_it() {
         h.place(
             1.0,
             "fe",
-            script(0, "+14255550001", "+12065550001", answer(1), SimDuration::from_secs(1900)),
+            script(
+                0,
+                "+14255550001",
+                "+12065550001",
+                answer(1),
+                SimDuration::from_secs(1900),
+            ),
         );
         h.run_until(40.0);
         let relayed = h.sim.world.media.relays_in_use();
@@ -65,15 +81,33 @@ fn a_crash_orphans_the_pstn_call_until_the_session_timer_clears_it() {
         h.command(50.0, "med", Command::Fail);
         h.command(100.0, "med", Command::Repair);
         h.run_until(60.0);
-        assert_eq!(h.sim.world.media.relays_in_use().0, 0, "the crash drops the relay");
+        assert_eq!(
+            h.sim.world.media.relays_in_use().0,
+            0,
+            "the crash drops the relay"
+        );
         let after = h.place(
             110.0,
             "fe",
-            script(0, "+14255550002", "+12065550002", answer(1), SimDuration::from_secs(10)),
+            script(
+                0,
+                "+14255550002",
+                "+12065550002",
+                answer(1),
+                SimDuration::from_secs(10),
+            ),
         );
         h.run_until(200.0);
-        assert_eq!(h.log(after).outcome, CallOutcome::Answered, "works after repair");
-        assert_eq!(h.link_usage("t1").0, 1, "the orphaned call still holds its channel");
+        assert_eq!(
+            h.log(after).outcome,
+            CallOutcome::Answered,
+            "works after repair"
+        );
+        assert_eq!(
+            h.link_usage("t1").0,
+            1,
+            "the orphaned call still holds its channel"
+        );
         // The gateway expects a refresh before 1800 − 32 s after the answer (RFC 4028 §10).
         h.run_until(1800.0);
         let busy = h.link_usage("t1").0;

@@ -20,7 +20,10 @@ const GW: [u8; 4] = [10, 0, 1, 30];
 
 fn header(msg: &str, name: &str) -> String {
     msg.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
         .map(|l| l[name.len() + 1..].trim().to_string())
         .unwrap_or_else(|| panic!("no {name} in\n{msg}"))
 }
@@ -32,7 +35,13 @@ fn start(refer: bool) -> (Harness, CallTag) {
         ..Edge::default()
     }
     .build();
-    let mut s = script(0, "+12065550001", "+14255550001", answer(1), SimDuration::from_secs(40));
+    let mut s = script(
+        0,
+        "+12065550001",
+        "+14255550001",
+        answer(1),
+        SimDuration::from_secs(40),
+    );
     s.transfer = Some(TransferScript {
         mode: TransferMode::Blind,
         after: SimDuration::from_secs(5),
@@ -50,13 +59,21 @@ fn inject_refer(h: &mut Harness) -> (String, String, String) {
     let msgs = h.sip_sent();
     let (_, _, invite) = msgs
         .iter()
-        .find(|(s, d, m)| s.ip().octets() == MED && d.ip().octets() == FE && m.starts_with("INVITE"))
+        .find(|(s, d, m)| {
+            s.ip().octets() == MED && d.ip().octets() == FE && m.starts_with("INVITE")
+        })
         .unwrap();
     let (_, _, ok) = msgs
         .iter()
-        .find(|(s, _, m)| s.ip().octets() == FE && m.starts_with("SIP/2.0 200") && m.contains("INVITE"))
+        .find(|(s, _, m)| {
+            s.ip().octets() == FE && m.starts_with("SIP/2.0 200") && m.contains("INVITE")
+        })
         .unwrap();
-    let (from, to, call_id) = (header(ok, "To"), header(invite, "From"), header(invite, "Call-ID"));
+    let (from, to, call_id) = (
+        header(ok, "To"),
+        header(invite, "From"),
+        header(invite, "Call-ID"),
+    );
     let refer = format!(
         "REFER sip:mediation@10.0.1.20:5070 SIP/2.0\r\n\
          Via: SIP/2.0/UDP 10.0.1.10:5060;branch=z9hG4bKrefer0001\r\n\
@@ -96,13 +113,17 @@ fn with_refer_off_the_mediation_server_transfers_and_reinvites_the_gateway() {
     let (_, _, invite) = msgs
         .iter()
         .find(|(s, d, m)| {
-            s.ip().octets() == MED && d.ip().octets() == FE && m.starts_with("INVITE sip:+14255550002")
+            s.ip().octets() == MED
+                && d.ip().octets() == FE
+                && m.starts_with("INVITE sip:+14255550002")
         })
         .expect("INVITE to the transfer target");
     assert!(invite.contains("Referred-By: "), "{invite}");
     let target_ok = msgs
         .iter()
-        .find(|(s, _, m)| s.ip().octets() == FE && m.starts_with("SIP/2.0 200") && !m.contains(&call_id))
+        .find(|(s, _, m)| {
+            s.ip().octets() == FE && m.starts_with("SIP/2.0 200") && !m.contains(&call_id)
+        })
         .map(|(_, _, m)| m.clone())
         .unwrap();
     let target_media = target_ok
@@ -119,9 +140,14 @@ fn with_refer_off_the_mediation_server_transfers_and_reinvites_the_gateway() {
     // The gateway is re-INVITEd toward the target's media (bypass: the client's own port).
     let (_, _, reinvite) = msgs
         .iter()
-        .find(|(s, d, m)| s.ip().octets() == MED && d.ip().octets() == GW && m.starts_with("INVITE"))
+        .find(|(s, d, m)| {
+            s.ip().octets() == MED && d.ip().octets() == GW && m.starts_with("INVITE")
+        })
         .expect("re-INVITE to the gateway");
-    assert!(reinvite.contains(&format!("m=audio {target_media} ")), "{reinvite}");
+    assert!(
+        reinvite.contains(&format!("m=audio {target_media} ")),
+        "{reinvite}"
+    );
     assert!(reinvite.contains("c=IN IP4 10.0.1.10"));
     assert_eq!(mediation(&h).transfers_performed, 1);
     // The transferor leaves with BYE; the PSTN caller stays with the target and hangs up.
@@ -138,7 +164,11 @@ fn with_refer_off_the_mediation_server_transfers_and_reinvites_the_gateway() {
         ),
     );
     h.run_until(25.0);
-    assert_eq!(h.link_usage("t1").0, 1, "the PSTN call survives the transferor's BYE");
+    assert_eq!(
+        h.link_usage("t1").0,
+        1,
+        "the PSTN call survives the transferor's BYE"
+    );
     h.run_until(60.0);
     assert_eq!(h.link_usage("t1").0, 0);
     match h.element("gw") {
@@ -155,13 +185,18 @@ fn with_refer_on_the_gateway_transfers() {
     h.run_until(20.0);
     let msgs = h.sip_sent();
     assert!(
-        msgs.iter()
-            .any(|(s, d, m)| s.ip().octets() == MED && d.ip().octets() == GW && m.starts_with("REFER ")),
+        msgs.iter().any(|(s, d, m)| s.ip().octets() == MED
+            && d.ip().octets() == GW
+            && m.starts_with("REFER ")),
         "the REFER goes on to the gateway"
     );
     let (_, _, invite) = msgs
         .iter()
-        .find(|(s, d, m)| s.ip().octets() == GW && d.ip().octets() == MED && m.starts_with("INVITE sip:+14255550002"))
+        .find(|(s, d, m)| {
+            s.ip().octets() == GW
+                && d.ip().octets() == MED
+                && m.starts_with("INVITE sip:+14255550002")
+        })
         .expect("the gateway calls the target");
     assert!(invite.contains("Referred-By: "));
     assert!(msgs.iter().any(|(s, d, m)| s.ip().octets() == MED
