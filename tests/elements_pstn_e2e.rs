@@ -162,3 +162,31 @@ fn basic_hybrid_gateway_is_one_hop_less() {
         _ => unreachable!(),
     }
 }
+
+#[test]
+fn same_seed_same_trajectory_across_the_edge() {
+    let fingerprint = |seed: u64| {
+        let mut h = Edge {
+            trunk: "MediaBypass(false)".into(),
+            capture: false,
+            seed,
+            ..Edge::default()
+        }
+        .build();
+        h.place(
+            1.0,
+            "fe",
+            script(0, LYNC, PSTN, answer(2), SimDuration::from_secs(5)),
+        );
+        h.place(
+            1.5,
+            "pstn",
+            script(0, PSTN, LYNC, answer(1), SimDuration::from_secs(5)),
+        );
+        h.run_until(20.0);
+        assert_eq!(h.sim.logs.len(), 2);
+        h.sched.trace().fingerprint()
+    };
+    assert_eq!(fingerprint(1), fingerprint(1));
+    assert_ne!(fingerprint(1), fingerprint(2));
+}
