@@ -6,6 +6,11 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Calls completed by the `calls` group, printed at its end so that CPU time measured
+/// outside (e.g. `perf stat -e task-clock` with `--profile-time`) can be divided by it.
+static CALLS_DONE: AtomicU64 = AtomicU64::new(0);
 use voicetwin::sim::{RngFactory, SimDuration, SimTime};
 use voicetwin::sip::ua::{CallParams, UaConfig, UaEvent, UserAgent};
 use voicetwin::sip::wire::{Message, Uri};
@@ -157,17 +162,33 @@ impl Pair {
         self.now += SimDuration::from_millis(10);
         self.a.handle_timeout(self.now);
         self.b.handle_timeout(self.now);
+        CALLS_DONE.fetch_add(1, Ordering::Relaxed);
         sent
     }
 }
 
 fn calls(c: &mut Criterion) {
+    // `SIP_BENCH_CALLS=N` runs exactly N calls and skips the measurement: for counting
+    // instructions under a tool (e.g. `valgrind --tool=callgrind`), which unlike wall
+    // time does not depend on what else the machine runs.
+    if let Some(n) = std::env::var("SIP_BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        let mut pair = Pair::new();
+        for _ in 0..n {
+            black_box(pair.call());
+        }
+        eprintln!("calls performed: {n}");
+        return;
+    }
     let mut g = c.benchmark_group("calls");
     g.throughput(Throughput::Elements(1));
     let mut pair = Pair::new();
     assert_eq!(pair.call(), 7, "a basic call is seven messages");
     g.bench_function("basic_call_two_uas", |b| b.iter(|| black_box(pair.call())));
     g.finish();
+    eprintln!("calls performed: {}", CALLS_DONE.load(Ordering::Relaxed));
 }
 
 fn config() -> Criterion {

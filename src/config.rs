@@ -149,16 +149,20 @@ pub fn detect_kind(path: &Path, text: &str) -> Result<FileKind, ConfigError> {
 }
 
 /// Deserializes a RON document. Errors carry the file, line and column from RON's span.
+/// Optional values may be written bare (`port: 5070`) or as `Some(5070)`.
 /// Types should use `#[serde(deny_unknown_fields)]` so that misspelt fields are errors.
 pub fn from_ron_str<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
-    ron::Options::default().from_str::<T>(text).map_err(|e| {
-        ConfigError::at(
-            path,
-            e.span.start.line,
-            e.span.start.col,
-            e.code.to_string(),
-        )
-    })
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<T>(text)
+        .map_err(|e| {
+            ConfigError::at(
+                path,
+                e.span.start.line,
+                e.span.start.col,
+                e.code.to_string(),
+            )
+        })
 }
 
 /// Reads, checks the kind of, and deserializes a RON file.
@@ -226,6 +230,31 @@ mod tests {
     struct Topology {
         name: String,
         loss: f64,
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct WithOption {
+        port: Option<u16>,
+    }
+
+    #[test]
+    fn optional_values_may_be_bare_or_wrapped() {
+        let p = Path::new("o.ron");
+        assert_eq!(
+            from_ron_str::<WithOption>(p, "(port: 5070)").unwrap().port,
+            Some(5070)
+        );
+        assert_eq!(
+            from_ron_str::<WithOption>(p, "(port: Some(5070))")
+                .unwrap()
+                .port,
+            Some(5070)
+        );
+        assert_eq!(
+            from_ron_str::<WithOption>(p, "(port: None)").unwrap().port,
+            None
+        );
     }
 
     #[test]

@@ -165,3 +165,105 @@ fn garbage_never_panics_and_gets_no_answer() {
         assert!(answers(junk).is_empty());
     }
 }
+
+#[test]
+fn ua_and_proxy_survive_mutated_traffic() {
+    use voicetwin::sim::{RngFactory, SimDuration, SimTime};
+    use voicetwin::sip::proxy::{ProxyConfig, ProxyCore};
+    use voicetwin::sip::ua::UserAgent;
+    let names = [
+        "wsinv", "esc01", "longreq", "dblreq", "mpart01", "unreason", "bcast", "inv2543", "zeromf",
+        "cparam02",
+    ];
+    let mut ua = UserAgent::new(
+        UaConfig::new("uas", addr("192.0.2.1:5060")),
+        RngFactory::new(1).stream("ua", "x"),
+    );
+    let mut px = ProxyCore::new(
+        ProxyConfig::new(addr("192.0.2.2:5060")),
+        RngFactory::new(1).stream("px", "x"),
+    );
+    let peer = addr("192.0.2.99:5060");
+    let mut now = SimTime::ZERO;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in names {
+        let base = load(name);
+        for _ in 0..300 {
+            let mut m = base.clone();
+            for _ in 0..(next() % 4) {
+                let i = (next() as usize) % m.len();
+                m[i] = (next() & 0xff) as u8;
+            }
+            let cut = (next() as usize) % (m.len() + 1);
+            m.truncate(cut.max(m.len() / 2));
+            ua.handle_datagram(now, peer, &m);
+            px.handle_datagram(now, peer, &m);
+            while let Some(e) = ua.poll_event() {
+                if let voicetwin::sip::ua::UaEvent::IncomingCall { call, .. } = e {
+                    let _ = ua.answer(now, call);
+                }
+            }
+            while let Some(e) = px.poll_event() {
+                element(&mut px, now, e, peer);
+            }
+            while ua.poll_transmit().is_some() {}
+            while px.poll_transmit().is_some() {}
+            now += SimDuration::from_millis(7);
+            ua.handle_timeout(now);
+            px.handle_timeout(now);
+        }
+    }
+    // Everything times out eventually.
+    let end = now + SimDuration::from_secs(120);
+    while let Some(t) = ua.poll_timeout().into_iter().chain(px.poll_timeout()).min() {
+        if t > end {
+            break;
+        }
+        ua.handle_timeout(t);
+        px.handle_timeout(t);
+        while ua.poll_transmit().is_some() {}
+        while px.poll_transmit().is_some() {}
+        while ua.poll_event().is_some() {}
+        while let Some(e) = px.poll_event() {
+            element(&mut px, t, e, peer);
+        }
+    }
+    assert_eq!(px.transactions(), 0);
+    assert_eq!(
+        px.contexts(),
+        0,
+        "forwarded requests time out and are answered"
+    );
+}
+
+/// A trivial routing element: everything to `peer`, failures answered upstream.
+fn element(
+    px: &mut voicetwin::sip::proxy::ProxyCore,
+    now: voicetwin::sim::SimTime,
+    e: voicetwin::sip::proxy::ProxyEvent,
+    peer: std::net::SocketAddr,
+) {
+    use voicetwin::sip::proxy::{ProxyEvent, Target};
+    match e {
+        ProxyEvent::Request { ctx, .. } => {
+            let _ = px.forward(
+                now,
+                ctx,
+                Target {
+                    request_uri: None,
+                    next_hop: peer,
+                },
+            );
+        }
+        ProxyEvent::BranchFailed { ctx, .. } => {
+            let _ = px.finish(now, ctx);
+        }
+        ProxyEvent::Completed { .. } => {}
+    }
+}

@@ -80,6 +80,15 @@ fn reliable_183_with_early_media_is_pracked() {
         matches!(&ev[..], [UaEvent::Answered { media: Some(_), .. }]),
         "{ev:?}"
     );
+    // The 2xx repeats the answer already given in the reliable 183.
+    let ok = net
+        .wire
+        .iter()
+        .rev()
+        .find(|s| s.src == b && s.first_line() == "SIP/2.0 200 OK")
+        .unwrap();
+    assert_eq!(Response::parse(&ok.bytes).unwrap().body, p183.body);
+    assert_eq!(p183.content_length(), p183.body.len());
     let _ = call;
 }
 

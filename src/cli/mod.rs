@@ -6,6 +6,13 @@
 
 pub mod check;
 
+mod chart;
+mod merge;
+mod run;
+mod trace;
+
+pub use run::SYNTHETIC_RUNNER_ENV;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +34,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run an experiment (default: the embedded incremental-vs-VoIP-only study).
+    Run(run::RunArgs),
+    /// Combine the shard directories of one sweep into its outputs.
+    Merge(merge::MergeArgs),
+    /// Redraw a result directory's charts without rerunning.
+    Chart(chart::ChartArgs),
+    /// Re-run one call of a sweep: a SIP ladder across every element and/or a pcap.
+    Trace(trace::TraceArgs),
 }
 
 /// Parses the command line and runs it.
@@ -41,5 +56,9 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Run(args) => run::main(args),
+        Command::Merge(args) => merge::main(args),
+        Command::Chart(args) => chart::main(args),
+        Command::Trace(args) => trace::main(args),
     }
 }

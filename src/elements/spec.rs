@@ -22,8 +22,7 @@ pub trait ElementKindSpec {
     fn kind(&self) -> &'static str;
     /// The SIP port it listens on.
     fn sip_port(&self) -> u16;
-    /// Further SIP ports it listens on (a Mediation Server's gateway side); the scenario
-    /// binds them with `World::listen`.
+    /// Further SIP ports it listens on (e.g. a Mediation Server's gateway-side port).
     fn extra_sip_ports(&self) -> Vec<u16> {
         Vec::new()
     }

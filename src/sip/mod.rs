@@ -1,11 +1,23 @@
-//! `sip`: the SIP stack (RFC 3261 and extensions).
+//! `sip`: the SIP stack (RFC 3261 and the extensions Direct SIP uses).
 //!
-//! A wire layer over `rsip` (framing by Content-Length, compact and folded headers, typed
-//! accessors), SDP offer/answer, and sans-IO transactions, dialogs and user agents. Every
-//! state machine takes `(now, input)` and returns outputs (datagrams, timers, events); none
-//! knows whether a simulator or a socket drives it.
+//! - [`wire`]: messages as bytes ⇄ a typed form, over rsip's header types (compact and
+//!   folded headers, Content-Length framing, open methods, exact reason phrases, typed
+//!   accessors, RFC 3261 validation with the response that rejects a request).
+//! - [`sdp`]: session descriptions (RFC 4566) and offer/answer (RFC 3264).
+//! - [`transaction`]: the four RFC 3261 §17 transactions with timers A–K.
+//! - [`dialog`]: dialog state and in-dialog request building (§12).
+//! - [`ua`]: [`ua::UserAgent`], many concurrent calls behind a call-level API (CANCEL,
+//!   PRACK, UPDATE, re-INVITE hold, REFER/Replaces, session timers, OPTIONS).
+//! - [`proxy`]: [`proxy::ProxyCore`], a stateful proxy with routing and failover hooks.
+//! - [`b2bua`]: linking two user agent legs (Mediation Server, PBX, gateway).
 //!
-//! Depends only on `sim` time types. Never schedules events, reads a clock or opens a socket.
+//! Every state machine is sans-IO: it takes `(now, input)` and returns outputs
+//! (datagrams, one timer, events); none knows whether a simulator or a socket drives it.
+//! Identifiers (Call-IDs, tags, branches, RSeq) come from the seeded generator a user agent
+//! or proxy is built with.
+//!
+//! Depends only on `sim` (time and RNG types). Never schedules events, reads a clock or
+//! opens a socket; never panics on received bytes.
 
 pub mod b2bua;
 pub mod dialog;

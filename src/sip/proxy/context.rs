@@ -370,7 +370,7 @@ impl ProxyCore {
         let tag = format!("{:08x}", self.rng.random::<u32>());
         self.contexts.insert(
             ctx,
-            Context {
+            Box::new(Context {
                 request: req,
                 server_tx: Some(id),
                 resp_dst: dst,
@@ -382,7 +382,7 @@ impl ProxyCore {
                 automatic: routed,
                 tag,
                 live: 1,
-            },
+            }),
         );
         if routed {
             let hop = self

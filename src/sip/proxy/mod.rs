@@ -102,7 +102,8 @@ pub struct ProxyCore {
     pub(crate) next_id: u64,
     pub(crate) txs: FastMap<u64, PTx>,
     pub(crate) tx_keys: FastMap<crate::sip::transaction::TxKey, u64>,
-    pub(crate) contexts: BTreeMap<ContextId, Context>,
+    /// Boxed: B-tree nodes shift their values on insert and remove.
+    pub(crate) contexts: BTreeMap<ContextId, Box<Context>>,
     pub(crate) timers: TimerSet<PTimer>,
     pub(crate) out: VecDeque<Transmit>,
     pub(crate) events: VecDeque<ProxyEvent>,
@@ -220,6 +221,9 @@ impl ProxyCore {
     }
 
     pub(crate) fn ctx_mut(&mut self, ctx: ContextId) -> Result<&mut Context> {
-        self.contexts.get_mut(&ctx).ok_or(Error::UnknownCall(ctx.0))
+        self.contexts
+            .get_mut(&ctx)
+            .map(|c| &mut **c)
+            .ok_or(Error::UnknownCall(ctx.0))
     }
 }

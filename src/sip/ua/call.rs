@@ -100,6 +100,8 @@ pub(crate) struct SdpState {
     pub(crate) negotiated: Option<Negotiated>,
     /// The offer of the initial INVITE, parsed once on receipt.
     pub(crate) remote_offer: Option<SessionDescription>,
+    /// `local` as sent.
+    pub(crate) local_text: Option<Bytes>,
 }
 
 impl SdpState {
@@ -113,31 +115,43 @@ impl SdpState {
             direction: Direction::SendRecv,
             negotiated: None,
             remote_offer: None,
+            local_text: None,
         }
     }
 
+    /// Makes `sd` our current SDP and returns its text (serialised once).
+    fn set_local(&mut self, sd: SessionDescription) -> Bytes {
+        let text = Bytes::from(sd.to_text());
+        self.local = Some(sd);
+        self.local_text = Some(text.clone());
+        text
+    }
+
+    /// Our current SDP as sent.
+    pub(crate) fn local_text(&self) -> Option<Bytes> {
+        self.local_text.clone()
+    }
+
     /// A new offer in direction `dir` (the session version grows).
-    pub(crate) fn offer(&mut self, caps: &MediaCapabilities, dir: Direction) -> SessionDescription {
+    pub(crate) fn offer(&mut self, caps: &MediaCapabilities, dir: Direction) -> Bytes {
         self.version += 1;
         self.direction = dir;
         let sd = caps.offer(self.session_id, self.version, dir);
-        self.local = Some(sd.clone());
         self.local_offer_pending = true;
-        sd
+        self.set_local(sd)
     }
 
     /// Our offer as given by the application (B2BUA pass-through).
-    pub(crate) fn offer_given(&mut self, sd: SessionDescription) -> SessionDescription {
-        self.local = Some(sd.clone());
+    pub(crate) fn offer_given(&mut self, sd: SessionDescription) -> Bytes {
         self.local_offer_pending = true;
-        sd
+        self.set_local(sd)
     }
 
     /// The last offer again, unchanged (a session refresh, RFC 4028 §7.2).
-    pub(crate) fn same_again(&mut self) -> Option<SessionDescription> {
-        let sd = self.local.clone()?;
+    pub(crate) fn same_again(&mut self) -> Option<Bytes> {
+        let text = self.local_text.clone()?;
         self.local_offer_pending = true;
-        Some(sd)
+        Some(text)
     }
 
     /// Answers the peer's `offer`; fails with NotAcceptable (488).
@@ -145,22 +159,30 @@ impl SdpState {
         &mut self,
         caps: &MediaCapabilities,
         offer: SessionDescription,
-    ) -> Result<SessionDescription> {
+    ) -> Result<Bytes> {
         self.version += 1;
         let sd = caps.answer(&offer, self.session_id, self.version, self.direction)?;
         self.negotiated = negotiate(&sd, &offer, false);
         self.remote = Some(offer);
-        self.local = Some(sd.clone());
         self.local_offer_pending = false;
-        Ok(sd)
+        Ok(self.set_local(sd))
     }
 
     /// Answers with an SDP given by the application.
-    pub(crate) fn answer_given(&mut self, offer: SessionDescription, sd: SessionDescription) {
+    pub(crate) fn answer_given(
+        &mut self,
+        offer: SessionDescription,
+        sd: SessionDescription,
+    ) -> Bytes {
         self.negotiated = negotiate(&sd, &offer, false);
         self.remote = Some(offer);
-        self.local = Some(sd);
         self.local_offer_pending = false;
+        self.set_local(sd)
+    }
+
+    /// Our SDP replaced by one given by the application (no exchange state change).
+    pub(crate) fn replace_local(&mut self, sd: SessionDescription) -> Bytes {
+        self.set_local(sd)
     }
 
     /// Whether the peer holds the call: its offer was sendonly/inactive (or c=0.0.0.0),

@@ -143,7 +143,7 @@ impl UserAgent {
         let caps = c.media.clone();
         let (body, changed) = match offer {
             Some(o) if same_session(c.sdp.remote.as_ref(), &o) && c.sdp.local.is_some() => {
-                (c.sdp.local.clone(), false)
+                (c.sdp.local_text(), false)
             }
             Some(o) => match c.sdp.answer(&caps, o) {
                 Ok(a) => (Some(a), true),
@@ -176,7 +176,7 @@ impl UserAgent {
             }
         }
         if let Some(sd) = &body {
-            set_sdp(&mut resp.headers, &mut resp.body, sd);
+            set_sdp(&mut resp.headers, &mut resp.body, sd.clone());
         }
         let bytes = resp.to_bytes();
         c.pending_2xx = Some(Retransmit {
@@ -223,7 +223,7 @@ impl UserAgent {
         let caps = c.media.clone();
         let mut changed = None;
         let body = match offer {
-            Some(o) if same_session(c.sdp.remote.as_ref(), &o) => c.sdp.local.clone(),
+            Some(o) if same_session(c.sdp.remote.as_ref(), &o) => c.sdp.local_text(),
             Some(o) => match c.sdp.answer(&caps, o) {
                 Ok(a) => {
                     changed = c.sdp.negotiated.clone();
@@ -253,7 +253,7 @@ impl UserAgent {
             }
         }
         if let Some(sd) = &body {
-            set_sdp(&mut resp.headers, &mut resp.body, sd);
+            set_sdp(&mut resp.headers, &mut resp.body, sd.clone());
         }
         self.tx_respond(now, id, &resp);
         if let Some(media) = changed {
@@ -409,7 +409,7 @@ impl UserAgent {
         now: SimTime,
         call: CallHandle,
         method: Method,
-        offer: Option<SessionDescription>,
+        offer: Option<Bytes>,
         refresh: bool,
         prev: (Option<SessionDescription>, Direction),
     ) -> Result<()> {
@@ -438,7 +438,7 @@ impl UserAgent {
             req.headers.push(HeaderName::SessionExpires, se.to_string());
         }
         if let Some(sd) = &offer {
-            set_sdp(&mut req.headers, &mut req.body, sd);
+            set_sdp(&mut req.headers, &mut req.body, sd.clone());
         }
         c.modify = Some(Modify {
             seq,

@@ -13,7 +13,37 @@
 //!   [`UserAgent::refer`], [`UserAgent::notify_refer`], [`UserAgent::options`].
 //!
 //! A socket driver is a loop over exactly these calls; the simulator drives the same
-//! object in virtual time. Protocol mechanics are automatic (100 Trying, ACK, PRACK,
+//! object in virtual time. Here two agents are wired back to back in memory:
+//!
+//! ```
+//! use voicetwin::sim::{RngFactory, SimTime};
+//! use voicetwin::sip::ua::{CallParams, UaConfig, UaEvent, UserAgent};
+//! use voicetwin::sip::wire::Uri;
+//!
+//! let f = RngFactory::new(1);
+//! let (a_addr, b_addr) = ("10.0.0.1:5060".parse().unwrap(), "10.0.0.2:5060".parse().unwrap());
+//! let mut a = UserAgent::new(UaConfig::new("alice", a_addr), f.stream("a", "ua"));
+//! let mut b = UserAgent::new(UaConfig::new("bob", b_addr), f.stream("b", "ua"));
+//! let now = SimTime::ZERO;
+//! a.call(now, CallParams::new(Uri::parse("sip:bob@10.0.0.2").unwrap())).unwrap();
+//! let mut answered = false;
+//! for _ in 0..10 {
+//!     // A driver: send what each side wants sent, then act on events.
+//!     while let Some(t) = a.poll_transmit() { b.handle_datagram(now, a_addr, &t.bytes); }
+//!     while let Some(t) = b.poll_transmit() { a.handle_datagram(now, b_addr, &t.bytes); }
+//!     while let Some(e) = b.poll_event() {
+//!         if let UaEvent::IncomingCall { call, .. } = e { b.answer(now, call).unwrap(); }
+//!     }
+//!     while let Some(e) = a.poll_event() {
+//!         answered |= matches!(e, UaEvent::Answered { .. });
+//!     }
+//! }
+//! assert!(answered);
+//! assert_eq!((a.active_calls(), b.active_calls()), (1, 1));
+//! // A real driver also arms one timer at `poll_timeout()` and calls `handle_timeout`.
+//! ```
+//!
+//! Protocol mechanics are automatic (100 Trying, ACK, PRACK,
 //! 2xx and reliable-provisional retransmission, CANCEL/487, 481/405/501/420/415/488,
 //! session refresh and expiry, NOTIFY on REFER); decisions (ring, answer, reject,
 //! transfer) are the application's. Call-IDs, tags, branches and RSeq values come from
@@ -283,7 +313,8 @@ pub struct UserAgent {
     pub(crate) next_id: u64,
     pub(crate) txs: FastMap<u64, TxEntry>,
     pub(crate) tx_keys: FastMap<crate::sip::transaction::TxKey, u64>,
-    pub(crate) calls: BTreeMap<CallHandle, Call>,
+    /// Calls are boxed: B-tree nodes shift their values on insert and remove.
+    pub(crate) calls: BTreeMap<CallHandle, Box<Call>>,
     /// (Call-ID, local tag) → call.
     pub(crate) dialogs: FastMap<(String, String), CallHandle>,
     /// (Call-ID, From tag, CSeq) of incoming INVITEs → call (retransmissions, §8.2.2.2).
@@ -393,7 +424,10 @@ impl UserAgent {
     }
 
     pub(crate) fn get_call(&mut self, call: CallHandle) -> Result<&mut Call> {
-        self.calls.get_mut(&call).ok_or(Error::UnknownCall(call.0))
+        self.calls
+            .get_mut(&call)
+            .map(|c| &mut **c)
+            .ok_or(Error::UnknownCall(call.0))
     }
 
     /// Places a call: sends an INVITE (with an offer unless `Offer::None`).

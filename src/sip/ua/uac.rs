@@ -35,13 +35,10 @@ pub(crate) fn sdp_body(
     SessionDescription::parse(body).ok()
 }
 
-pub(crate) fn set_sdp(
-    req_headers: &mut crate::sip::wire::Headers,
-    body: &mut Bytes,
-    sd: &SessionDescription,
-) {
-    req_headers.set(HeaderName::ContentType, "application/sdp");
-    *body = Bytes::from(sd.to_text());
+/// Puts SDP text in a message body.
+pub(crate) fn set_sdp(headers: &mut crate::sip::wire::Headers, body: &mut Bytes, text: Bytes) {
+    headers.set(HeaderName::ContentType, "application/sdp");
+    *body = text;
 }
 
 impl UserAgent {
@@ -117,7 +114,7 @@ impl UserAgent {
             req.headers.push(HeaderName::UserAgent, ua.as_str());
         }
         if let Some(sd) = &offer {
-            set_sdp(&mut req.headers, &mut req.body, sd);
+            set_sdp(&mut req.headers, &mut req.body, sd.clone());
         }
         let call = Call {
             role: Role::Uac,
@@ -148,7 +145,7 @@ impl UserAgent {
             timer: None,
             refers: Vec::new(),
         };
-        self.calls.insert(handle, call);
+        self.calls.insert(handle, Box::new(call));
         self.index_dialog(handle);
         let tx = self.start_client(now, req, dst, Owner::Call(handle, Purpose::Invite));
         if let Some(c) = self.calls.get_mut(&handle) {
@@ -302,19 +299,14 @@ impl UserAgent {
     }
 
     /// Sends (and keeps for retransmissions of the 2xx) the ACK of our INVITE `seq`.
-    pub(crate) fn send_ack(
-        &mut self,
-        call: CallHandle,
-        seq: u32,
-        sdp: Option<&SessionDescription>,
-    ) {
+    pub(crate) fn send_ack(&mut self, call: CallHandle, seq: u32, sdp: Option<&Bytes>) {
         let via = self.via();
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
         let mut ack = c.dialog.request(Method::Ack, &via, Some(seq));
         if let Some(sd) = sdp {
-            set_sdp(&mut ack.headers, &mut ack.body, sd);
+            set_sdp(&mut ack.headers, &mut ack.body, sd.clone());
         }
         let (uri, peer) = (c.dialog.next_hop_uri(), c.peer);
         let dst = self.hop(&uri, peer);

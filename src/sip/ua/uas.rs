@@ -130,7 +130,7 @@ impl UserAgent {
             timer: None,
             refers: Vec::new(),
         };
-        self.calls.insert(handle, call);
+        self.calls.insert(handle, Box::new(call));
         self.invites.insert(ikey, handle);
         self.index_dialog(handle);
         self.events.push_back(UaEvent::IncomingCall {
@@ -210,17 +210,14 @@ impl UserAgent {
         resp.headers.push(HeaderName::Contact, contact);
         let sdp = match early {
             EarlyMedia::None => None,
-            EarlyMedia::Auto => early_answer(c, &inv)?,
-            EarlyMedia::Given(sd) => {
-                match c.sdp.take_offer() {
-                    Some(offer) => c.sdp.answer_given(offer, (*sd).clone()),
-                    None => c.sdp.local = Some((*sd).clone()),
-                }
-                Some(*sd)
-            }
+            EarlyMedia::Auto => early_answer(c)?,
+            EarlyMedia::Given(sd) => Some(match c.sdp.take_offer() {
+                Some(offer) => c.sdp.answer_given(offer, *sd),
+                None => c.sdp.replace_local(*sd),
+            }),
         };
-        if let Some(sd) = &sdp {
-            set_sdp(&mut resp.headers, &mut resp.body, sd);
+        if let Some(text) = sdp {
+            set_sdp(&mut resp.headers, &mut resp.body, text);
         }
         c.state = State::Early;
         let rel =
@@ -338,15 +335,9 @@ impl UserAgent {
         // The offer may already have been answered in a provisional response: the 2xx
         // then repeats that answer (RFC 3261 §13.2.1, RFC 3262 §5).
         let answered_early = c.sdp.remote.is_some() && !c.sdp.local_offer_pending;
-        let body = match (given, offer, c.sdp.local.clone()) {
-            (Some(sd), Some(offer), _) => {
-                c.sdp.answer_given(offer, sd.clone());
-                sd
-            }
-            (Some(sd), None, _) if answered_early => {
-                c.sdp.local = Some(sd.clone());
-                sd
-            }
+        let body = match (given, offer, c.sdp.local_text()) {
+            (Some(sd), Some(offer), _) => c.sdp.answer_given(offer, sd),
+            (Some(sd), None, _) if answered_early => c.sdp.replace_local(sd),
             (Some(sd), None, _) => c.sdp.offer_given(sd),
             (None, Some(offer), _) => c.sdp.answer(&caps, offer)?,
             (None, None, Some(early)) if answered_early => early,
@@ -368,7 +359,7 @@ impl UserAgent {
                 resp.headers.push(HeaderName::Require, "timer");
             }
         }
-        set_sdp(&mut resp.headers, &mut resp.body, &body);
+        set_sdp(&mut resp.headers, &mut resp.body, body);
         let bytes = resp.to_bytes();
         let tx = c.server_tx.take();
         c.state = State::Confirmed;
@@ -586,10 +577,9 @@ fn make(inv: &Request, status: u16, tag: &str) -> Response {
 }
 
 /// The SDP answer for an early-media provisional: the same answer goes in the 2xx.
-fn early_answer(c: &mut Call, inv: &Request) -> Result<Option<SessionDescription>> {
-    let _ = inv;
+fn early_answer(c: &mut Call) -> Result<Option<bytes::Bytes>> {
     if c.sdp.remote.is_some() {
-        return Ok(c.sdp.local.clone());
+        return Ok(c.sdp.local_text());
     }
     match c.sdp.take_offer() {
         Some(offer) => {

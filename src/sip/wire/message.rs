@@ -100,6 +100,11 @@ impl Request {
     pub fn set_body(&mut self, content_type: &str, body: Bytes) {
         set_body(&mut self.headers, content_type, &mut self.body, body);
     }
+
+    /// The Content-Length: the body as framed on receipt, as written on emission.
+    pub fn content_length(&self) -> usize {
+        self.body.len()
+    }
 }
 
 impl Response {
@@ -155,6 +160,11 @@ impl Response {
 
     pub fn set_body(&mut self, content_type: &str, body: Bytes) {
         set_body(&mut self.headers, content_type, &mut self.body, body);
+    }
+
+    /// The Content-Length: the body as framed on receipt, as written on emission.
+    pub fn content_length(&self) -> usize {
+        self.body.len()
     }
 }
 
