@@ -96,4 +96,8 @@ elements! {
     FrontEnd(super::front_end::FrontEnd),
     LyncPool(super::lync::LyncPool),
     Voicemail(super::voicemail::Voicemail),
+    Mediation(super::mediation::MediationServer),
+    Gateway(super::gateway::Gateway),
+    Pstn(super::pstn::Pstn),
+    SipTrunk(super::sip_trunk::SipTrunkProvider),
 }

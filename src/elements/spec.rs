@@ -126,4 +126,8 @@ element_specs! {
     FrontEnd(super::front_end::FrontEndSpec),
     LyncPool(super::lync::LyncPoolSpec),
     Voicemail(super::voicemail::VoicemailSpec),
+    Mediation(super::mediation::MediationSpec),
+    Gateway(super::gateway::GatewaySpec),
+    Pstn(super::pstn::PstnSpec),
+    SipTrunk(super::sip_trunk::SipTrunkSpec),
 }
