@@ -93,4 +93,7 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
+    Pbx(Box<super::pbx::Pbx>),
+    // Any other element (test parties, plug-ins) behind the trait.
+    Custom(Box<dyn NetworkElement>),
 }

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod host;
 pub mod media_policy;
 pub mod numbering;
+pub mod pbx;
 pub mod script;
 pub mod spec;
 pub mod tdm;

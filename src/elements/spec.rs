@@ -116,4 +116,5 @@ macro_rules! element_specs {
 
 element_specs! {
     Endpoint(EndpointSpec),
+    Pbx(super::pbx::PbxSpec),
 }

@@ -67,7 +67,10 @@ pub enum DeclineHandling {
     /// Clears the PSTN call with DISCONNECT (cause 21, call rejected).
     Disconnect,
     /// Sends nothing toward the PSTN: the caller hears `tone` until hanging up.
-    KeepUp { tone: Tone, limitation: LimitationId },
+    KeepUp {
+        tone: Tone,
+        limitation: LimitationId,
+    },
 }
 
 /// The media behaviour of the product's RTP endpoints for one call.
@@ -137,7 +140,12 @@ impl BehaviourEngine {
             .limitations
             .iter()
             .filter(|r| r.triggered(&self.config, call))
-            .find_map(|r| r.behaviours.iter().find_map(&pick).map(|t| (t, r.id.clone())))
+            .find_map(|r| {
+                r.behaviours
+                    .iter()
+                    .find_map(&pick)
+                    .map(|t| (t, r.id.clone()))
+            })
     }
 
     /// Like [`Self::find`], for behaviours that do not depend on a call: the trigger must
@@ -147,7 +155,12 @@ impl BehaviourEngine {
             .limitations
             .iter()
             .filter(|r| r.trigger.eval(&self.config, None) == Truth::True)
-            .find_map(|r| r.behaviours.iter().find_map(&pick).map(|t| (t, r.id.clone())))
+            .find_map(|r| {
+                r.behaviours
+                    .iter()
+                    .find_map(&pick)
+                    .map(|t| (t, r.id.clone()))
+            })
     }
 
     /// Every limitation ID whose rule is triggered for `call` (for reports).
@@ -248,7 +261,10 @@ impl BehaviourEngine {
     /// The call-history headers the product does not pass on toward the PSTN or a
     /// provider for `call`: `HistoryHeadersDropped`, plus any header whose capability says
     /// it is not passed (without an ID). Empty when it passes everything.
-    pub fn dropped_history(&self, call: &CallScenario) -> (Vec<HistoryHeader>, Option<LimitationId>) {
+    pub fn dropped_history(
+        &self,
+        call: &CallScenario,
+    ) -> (Vec<HistoryHeader>, Option<LimitationId>) {
         let mut dropped: Vec<HistoryHeader> = [
             HistoryHeader::HistoryInfo,
             HistoryHeader::ReferredBy,
@@ -374,8 +390,10 @@ impl BehaviourEngine {
     /// `InboundBypassBroken`: the product sends RTP to the Mediation Server instead of the
     /// bypass address of Lync's SDP.
     pub fn inbound_bypass_broken(&self, call: &CallScenario) -> Option<LimitationId> {
-        self.find(call, |b| matches!(b, Behaviour::InboundBypassBroken).then_some(()))
-            .map(|(_, id)| id)
+        self.find(call, |b| {
+            matches!(b, Behaviour::InboundBypassBroken).then_some(())
+        })
+        .map(|(_, id)| id)
     }
 
     /// The media behaviour of the product's RTP endpoints for `call`: `NoComfortNoise`,
@@ -484,7 +502,11 @@ mod tests {
         let call = CallScenario::basic(Direction::Inbound, Party::Pstn);
         let oxe = engine("alcatel-oxe-r9.1", &[]).media_profile(&call);
         assert!(!oxe.comfort_noise && !oxe.rtcp);
-        assert_eq!(oxe.limitations.len(), 1, "CN by OXE-L4; RTCP by the capability");
+        assert_eq!(
+            oxe.limitations.len(),
+            1,
+            "CN by OXE-L4; RTCP by the capability"
+        );
         let siemens = engine("siemens-openscape-voice-6", &[]).media_profile(&call);
         assert!(siemens.comfort_noise && siemens.rtcp && siemens.dtmf_in_early_media);
         let mx = engine("aastra-mx-one-4.1", &[]);
@@ -502,19 +524,20 @@ mod tests {
         );
         assert_eq!(engine("cisco-ucm-8.6.2", &[]).keepalive(), Keepalive::Send);
         let cu803 = engine("cisco-ucm-8.0.3", &[]);
-        assert_eq!(cu803.malformed_prack(), None, "PRACK off by the config note");
-        let on = engine(
-            "cisco-ucm-8.0.3",
-            &[Setting::Pbx(PbxSetting::Prack(true))],
+        assert_eq!(
+            cu803.malformed_prack(),
+            None,
+            "PRACK off by the config note"
         );
+        let on = engine("cisco-ucm-8.0.3", &[Setting::Pbx(PbxSetting::Prack(true))]);
         assert_eq!(on.malformed_prack().unwrap().as_str(), "CU803-C1");
         assert!(on.prack());
     }
 
     #[test]
     fn decline_and_history_decisions() {
-        let decline = CallScenario::basic(Direction::Inbound, Party::Pstn)
-            .with_feature(Feature::Decline);
+        let decline =
+            CallScenario::basic(Direction::Inbound, Party::Pstn).with_feature(Feature::Decline);
         assert!(matches!(
             engine("avaya-aura-sm-6.3", &[]).on_decline(&decline),
             DeclineHandling::KeepUp {
@@ -526,12 +549,11 @@ mod tests {
             engine("siemens-openscape-voice-6", &[]).on_decline(&decline),
             DeclineHandling::Disconnect
         );
-        let fwd = CallScenario::basic(Direction::Outbound, Party::Pstn).with_feature(
-            Feature::Forward {
+        let fwd =
+            CallScenario::basic(Direction::Outbound, Party::Pstn).with_feature(Feature::Forward {
                 to: Party::Pstn,
                 early_media: false,
-            },
-        );
+            });
         let (dropped, id) = engine("cisco-ucm-8.6.2", &[]).dropped_history(&fwd);
         assert_eq!(
             dropped,

@@ -57,8 +57,10 @@ impl Refusal {
         let reason = crate::sip::wire::reason_phrase(self.status);
         let mut r = make_response(req, self.status, reason, to_tag);
         if self.client_left_muted {
-            r.headers
-                .push(HeaderName::Warning, format!("399 {host} \"{HOLD_REFUSED_MUTED}\""));
+            r.headers.push(
+                HeaderName::Warning,
+                format!("399 {host} \"{HOLD_REFUSED_MUTED}\""),
+            );
         }
         r
     }
@@ -126,10 +128,7 @@ impl BehaviourEngine {
                 });
             }
         }
-        let in_dialog = req
-            .headers
-            .to_addr()
-            .is_ok_and(|to| to.tag().is_some());
+        let in_dialog = req.headers.to_addr().is_ok_and(|to| to.tag().is_some());
         if in_dialog && req.method == Method::Invite && sd.is_hold(0) {
             let hold = call.with_feature(Feature::Hold);
             if let Some(h) = self.hold_rejection(&hold) {
@@ -180,9 +179,9 @@ fn header_name(h: HistoryHeader) -> HeaderName {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendor::lookup;
     use crate::vendor::rule::{Direction, Party};
     use crate::vendor::trunk::{PbxSetting, Setting};
-    use crate::vendor::lookup;
     use std::sync::Arc;
 
     fn engine(id: &str, extra: &[Setting]) -> BehaviourEngine {
