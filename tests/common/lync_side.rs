@@ -42,6 +42,8 @@ pub struct LyncBehaviour {
     pub history_info: bool,
     /// Incoming calls are rejected with this status.
     pub reject: Option<u16>,
+    /// The Lync client answers after this long, whatever the script says.
+    pub answer_after: Option<SimDuration>,
 }
 
 impl Default for LyncBehaviour {
@@ -54,6 +56,7 @@ impl Default for LyncBehaviour {
             refer_transfers: true,
             history_info: false,
             reject: None,
+            answer_after: None,
         }
     }
 }
@@ -101,6 +104,10 @@ pub struct LyncSide {
     /// Call-ID → identity to assert on the next re-INVITE of that call.
     identity: HashMap<String, String>,
     dead: bool,
+    /// Call-IDs whose reliable provisional got a valid PRACK.
+    pracked: std::collections::HashSet<String>,
+    /// Call-IDs whose INVITE supports 100rel.
+    rel_ok: std::collections::HashSet<String>,
     pub log: Rc<RefCell<LyncLog>>,
 }
 
@@ -125,6 +132,8 @@ impl LyncSide {
             timers: TimerQueue::default(),
             identity: HashMap::new(),
             dead: false,
+            pracked: Default::default(),
+            rel_ok: Default::default(),
             log: Rc::new(RefCell::new(LyncLog::default())),
         }
     }
@@ -263,6 +272,12 @@ impl LyncSide {
                 let number = request.uri.user().unwrap_or_default().to_string();
                 self.log.borrow_mut().incoming.push((now, number.clone()));
                 let local = cx.allocate_media(self.media_ip());
+                if request
+                    .headers
+                    .lists_option(HeaderName::Supported, "100rel")
+                {
+                    self.rel_ok.insert(id.clone());
+                }
                 self.by_call_id.insert(id, call);
                 self.calls.insert(
                     call,
@@ -284,12 +299,15 @@ impl LyncSide {
                     let _ = self.ua.reject(now, call, code, "Rejected", &[]);
                     return;
                 }
-                let action = script.as_ref().map_or(
+                let mut action = script.as_ref().map_or(
                     AnswerAction::Answer {
                         after: SimDuration::from_secs(1),
                     },
                     |s| s.action_for(&number),
                 );
+                if let Some(after) = self.cfg.answer_after {
+                    action = AnswerAction::Answer { after };
+                }
                 match action {
                     AnswerAction::Busy => {
                         let _ = self.ua.reject(now, call, 486, "Busy Here", &[]);
@@ -362,7 +380,9 @@ impl LyncSide {
                 }
                 self.end(cx, call);
             }
-            UaEvent::Cancelled { call } | UaEvent::Terminated { call, .. } => self.end(cx, call),
+            UaEvent::Cancelled { call }
+            | UaEvent::PrackTimeout { call }
+            | UaEvent::Terminated { call, .. } => self.end(cx, call),
             UaEvent::MediaChanged { call, media, .. } => {
                 if let Some(c) = self.calls.get(&call).filter(|c| c.media_open) {
                     cx.update_media(
@@ -411,6 +431,15 @@ impl LyncSide {
         let now = cx.now();
         match t {
             LTimer::Answer(h) => {
+                // A strict UAS sends no 2xx while a reliable 183 with SDP is unacknowledged
+                // (RFC 3262 §3); it gives up with 504 when the PRACK never comes.
+                let id = self.ua.call_id(h).unwrap_or("").to_string();
+                let unacked = self.rel_ok.contains(&id) && !self.pracked.contains(&id);
+                if self.cfg.reliable && self.cfg.early_media && unacked {
+                    self.timers
+                        .arm(now + SimDuration::from_secs(1), LTimer::Answer(h));
+                    return;
+                }
                 let Some(local) = self.calls.get(&h).map(|c| c.local) else {
                     return;
                 };
@@ -574,6 +603,18 @@ impl NetworkElement for LyncSide {
             return;
         }
         self.peek_response(cx, payload);
+        if payload.starts_with(b"PRACK ") {
+            if let Ok(Message::Request(req)) = Message::parse(payload) {
+                if voicetwin::sip::wire::check_request(&req, &Default::default()).is_ok() {
+                    let id = req
+                        .headers
+                        .get(HeaderName::CallId)
+                        .unwrap_or("")
+                        .to_string();
+                    self.pracked.insert(id);
+                }
+            }
+        }
         self.ua
             .handle_datagram(cx.now(), SocketAddr::V4(remote), payload);
         self.pump(cx);

@@ -7,6 +7,7 @@
 
 pub mod isdn_party;
 pub mod lync_side;
+pub mod scenarios;
 
 use isdn_party::{IsdnLog, IsdnParty, PstnBehaviour};
 use lync_side::{LyncBehaviour, LyncLog, LyncSide};

@@ -264,14 +264,13 @@ impl Pbx {
         // The redirecting number: this PBX's own forward, else the call's history.
         let mut redirecting = redirect.as_ref().map(|(n, _)| n.clone());
         if redirecting.is_none() {
-            let from_history = call.history.iter().find_map(|(h, v)| {
-                matches!(
-                    h,
-                    HeaderName::HistoryInfo | HeaderName::Diversion | HeaderName::ReferredBy
-                )
-                .then(|| NameAddr::parse(v).ok())
-                .flatten()
-                .and_then(|a| a.uri.user().map(str::to_string))
+            // The first entry names the party that forwarded (History-Info's original
+            // target, Diversion's diverting party, the referrer).
+            let from_history = call.history.iter().find_map(|(_, v)| {
+                crate::sip::wire::scan::split_list(v)
+                    .next()
+                    .and_then(|e| NameAddr::parse(e.trim()).ok())
+                    .and_then(|a| a.uri.user().map(str::to_string))
             });
             if from_history.is_some() {
                 let (dropped, id) = self.engine.dropped_history(&sc);

@@ -121,6 +121,11 @@ pub(crate) enum PbxTimer {
         call: CallKey,
         leg: usize,
     },
+    /// An unanswered transfer target is given up (the transfer recall timer).
+    TransferRecall {
+        call: CallKey,
+        leg: usize,
+    },
     /// The voicemail stops playing (`VoicemailAudioCut`).
     VoicemailCut {
         call: CallKey,
@@ -186,6 +191,10 @@ pub struct Pbx {
     pub(crate) last_remote: Option<SocketAddrV4>,
     ua_rng: SimRng,
 }
+
+/// How long a transfer target may ring before the transfer is given up (the PBX's
+/// transfer recall timer; 20 s is a common default, assumed).
+pub(crate) const TRANSFER_RECALL: SimDuration = SimDuration::from_secs(20);
 
 /// Call references this PBX allocates carry this bit, so that they never collide with the
 /// far end's on the same link (Q.931's call-reference flag).
@@ -324,6 +333,7 @@ impl Pbx {
             PbxTimer::CallerResume { call } => self.caller_holds(cx, call, false),
             PbxTimer::AlternateRoute { call, leg } => self.alternate_route_expired(cx, call, leg),
             PbxTimer::VoicemailCut { call, leg } => self.voicemail_cut(cx, call, leg),
+            PbxTimer::TransferRecall { call, leg } => self.transfer_recall(cx, call, leg),
             PbxTimer::Keepalive => self.send_keepalive(cx),
         }
     }

@@ -88,6 +88,34 @@ impl Pbx {
             t.target = before;
         }
         self.extend(cx, key, &number, Purpose::TransferTarget, None);
+        let target_ringing = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.legs.get(before))
+            .is_some_and(|l| l.is_live() && l.state < LegState::Answered);
+        if target_ringing {
+            self.timers.arm(
+                now + super::TRANSFER_RECALL,
+                super::PbxTimer::TransferRecall {
+                    call: key,
+                    leg: before,
+                },
+            );
+        }
+    }
+
+    /// The transfer target did not answer in time: the transfer fails.
+    pub(crate) fn transfer_recall(&mut self, cx: &mut Cx<'_>, key: CallKey, leg: usize) {
+        let pending = self.calls.get(&key).is_some_and(|c| {
+            c.transfer.as_ref().is_some_and(|t| t.target == leg)
+                && c.legs
+                    .get(leg)
+                    .is_some_and(|l| l.is_live() && l.state < LegState::Answered)
+        });
+        if pending {
+            self.release_leg(cx, key, leg, Some(480));
+            self.transfer_failed(cx, key, Some(leg), 480);
+        }
     }
 
     /// The transfer target rings: the transferee hears ringback, unless the product
