@@ -917,6 +917,26 @@ impl Pbx {
         self.finish_if_done(cx, key);
     }
 
+    /// A phone that is not the caller hangs up.
+    pub(crate) fn party_hangs_up(&mut self, cx: &mut Cx<'_>, key: CallKey, leg: usize) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        if !call
+            .legs
+            .get(leg)
+            .is_some_and(|l| l.is_live() && l.state == LegState::Answered)
+        {
+            return;
+        }
+        let peer = call.peer_of(leg);
+        self.release_leg(cx, key, leg, None);
+        if let Some(p) = peer {
+            self.hang_up_party(cx, key, p);
+        }
+        self.finish_if_done(cx, key);
+    }
+
     /// A phone caller gives up before answer.
     pub(crate) fn caller_abandons(&mut self, cx: &mut Cx<'_>, key: CallKey) {
         let Some(call) = self.calls.get(&key) else {

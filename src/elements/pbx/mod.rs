@@ -105,6 +105,11 @@ pub(crate) enum PbxTimer {
     CallerHangup {
         call: CallKey,
     },
+    /// A phone that is not the caller hangs up (a transferee once the transfer is done).
+    PartyHangup {
+        call: CallKey,
+        leg: usize,
+    },
     /// A phone caller gives up before answer.
     CallerAbandon {
         call: CallKey,
@@ -329,6 +334,7 @@ impl Pbx {
             }
             PbxTimer::CallerHangup { call } => self.caller_hangs_up(cx, call),
             PbxTimer::CallerAbandon { call } => self.caller_abandons(cx, call),
+            PbxTimer::PartyHangup { call, leg } => self.party_hangs_up(cx, call, leg),
             PbxTimer::CallerHold { call } => self.caller_holds(cx, call, true),
             PbxTimer::CallerResume { call } => self.caller_holds(cx, call, false),
             PbxTimer::AlternateRoute { call, leg } => self.alternate_route_expired(cx, call, leg),

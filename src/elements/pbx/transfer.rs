@@ -189,6 +189,22 @@ impl Pbx {
             let _ = self.ua.notify_refer(now, h, t.refer, 200);
             self.release_leg(cx, key, t.referred, Some(200));
         }
+        if let (Some(_), true) = (&transferee_phone, t.transferee != 0) {
+            // The transferee was the called party: it ends the call after talking to the
+            // target (the caller who would have hung up has left).
+            let holding = self
+                .calls
+                .get(&key)
+                .map(|c| c.script.holding)
+                .unwrap_or_default();
+            self.timers.arm(
+                now + holding,
+                super::PbxTimer::PartyHangup {
+                    call: key,
+                    leg: t.transferee,
+                },
+            );
+        }
         if let Some(p) = transferee_phone {
             self.stations.rebind(&p, (key, t.transferee));
             match self.engine.stale_display(&sc) {
