@@ -36,7 +36,7 @@ fn pbx_phone_calls_lync_over_the_trunk() {
         invite.text.contains("CN/8000"),
         "Siemens offers comfort noise"
     );
-    assert!(sip.iter().any(|m| m.is_request("BYE") && m.from_pbx()));
+    assert!(sip.iter().any(|m| m.is_request("BYE") && m.sent_by_pbx()));
     let after = b.pbx().station(&ext(1)).unwrap();
     assert_eq!(after.line, LineState::Idle);
     assert_eq!(after.display, None);
@@ -60,10 +60,10 @@ fn lync_calls_a_pbx_phone() {
     assert_eq!(log.outcome, CallOutcome::Answered);
     assert!(log.two_way_audio());
     let sip = b.sip();
-    assert!(sip.iter().any(|m| m.from_pbx() && m.is_response(180)));
+    assert!(sip.iter().any(|m| m.sent_by_pbx() && m.is_response(180)));
     assert!(
         sip.iter()
-            .any(|m| m.from_pbx() && m.is_response(200) && m.cseq_method() == Some("INVITE"))
+            .any(|m| m.sent_by_pbx() && m.is_response(200) && m.cseq_method() == Some("INVITE"))
     );
 }
 

@@ -42,7 +42,7 @@ fn dual_forking_phone_answers_first_and_lync_is_cancelled() {
     let sip = b.sip();
     let cancel = sip
         .iter()
-        .find(|m| m.from_pbx() && m.is_request("CANCEL"))
+        .find(|m| m.sent_by_pbx() && m.is_request("CANCEL"))
         .expect("CANCEL to Lync");
     assert!(
         (cancel.t - 3.0).abs() < 0.1,
@@ -97,7 +97,7 @@ fn rcc_reports_the_line_states_to_the_lync_side() {
     let notifies: Vec<SipLine> = b
         .sip()
         .into_iter()
-        .filter(|m| m.from_pbx() && m.is_request("NOTIFY"))
+        .filter(|m| m.sent_by_pbx() && m.is_request("NOTIFY"))
         .collect();
     assert_eq!(notifies.len(), 3);
     assert_eq!(notifies[0].header("Event"), Some("dialog"));

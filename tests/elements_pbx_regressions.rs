@@ -40,7 +40,7 @@ fn workaround(model: &str, id: &str) -> Vec<Setting> {
 fn pbx_sent(b: &Bench, status: u16) -> bool {
     b.sip()
         .iter()
-        .any(|m| m.from_pbx() && m.is_response(status))
+        .any(|m| m.sent_by_pbx() && m.is_response(status))
 }
 
 // ---- comfort noise ------------------------------------------------------------------
@@ -176,7 +176,7 @@ fn malformed_prack(model: &str, id: &str) {
         sip.iter()
             .any(|m| m.is_request("PRACK") && m.header("Max-Forwards").is_none())
     );
-    assert!(sip.iter().any(|m| !m.from_pbx() && m.is_response(504)));
+    assert!(sip.iter().any(|m| !m.sent_by_pbx() && m.is_response(504)));
     let log = b.log(8);
     assert_eq!(
         (log.outcome, log.final_status),

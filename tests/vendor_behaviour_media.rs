@@ -13,7 +13,7 @@ const SIEMENS: &str = "siemens-openscape-voice-6";
 fn pbx_sdp_offer(b: &Bench) -> String {
     b.sip()
         .into_iter()
-        .find(|m| m.from_pbx() && m.is_request("INVITE"))
+        .find(|m| m.sent_by_pbx() && m.is_request("INVITE"))
         .map(|m| m.text)
         .unwrap_or_default()
 }
@@ -126,7 +126,7 @@ fn voicemail_audio_cut_hangs_up_after_part_of_the_greeting() {
     let bye = b
         .sip()
         .into_iter()
-        .find(|m| m.from_pbx() && m.is_request("BYE"))
+        .find(|m| m.sent_by_pbx() && m.is_request("BYE"))
         .expect("the PBX hangs up");
     assert!(
         (bye.t - answered - 3.0).abs() < 0.1,
@@ -142,7 +142,11 @@ fn voicemail_audio_cut_hangs_up_after_part_of_the_greeting() {
     assert!(last_rtp < answered + 3.1);
     assert!(log.limitations.contains("AV601-L3"));
     let ok = call_to_pbx_voicemail(SIEMENS, &[]);
-    assert!(!ok.sip().iter().any(|m| m.from_pbx() && m.is_request("BYE")));
+    assert!(
+        !ok.sip()
+            .iter()
+            .any(|m| m.sent_by_pbx() && m.is_request("BYE"))
+    );
     assert!(ok.log(15).ended_at.unwrap().as_secs_f64() > 20.0);
 }
 
@@ -151,8 +155,8 @@ fn no_early_media_on_forward_to_a_pstn_ivr() {
     let b = lync_forwards_to_pstn("cisco-ucm-8.5.1", &[], true, true);
     let _g = b.ladder_on_failure();
     let sip = b.sip();
-    assert!(sip.iter().any(|m| m.from_pbx() && m.is_response(180)));
-    assert!(!sip.iter().any(|m| m.from_pbx() && m.is_response(183)));
+    assert!(sip.iter().any(|m| m.sent_by_pbx() && m.is_response(180)));
+    assert!(!sip.iter().any(|m| m.sent_by_pbx() && m.is_response(183)));
     let log = b.log(6);
     assert!(log.limitations.contains("CU851-L2"));
     assert_eq!(log.early_media_at, None);
@@ -163,6 +167,10 @@ fn no_early_media_on_forward_to_a_pstn_ivr() {
             .any(|(t, s, _, _)| *t < answer && *s.ip() == PBX_IP)
     );
     let ok = lync_forwards_to_pstn(SIEMENS, &[], true, true);
-    assert!(ok.sip().iter().any(|m| m.from_pbx() && m.is_response(183)));
+    assert!(
+        ok.sip()
+            .iter()
+            .any(|m| m.sent_by_pbx() && m.is_response(183))
+    );
     assert!(ok.log(6).early_media_at.is_some());
 }

@@ -14,7 +14,9 @@ const SIEMENS: &str = "siemens-openscape-voice-6";
 fn pbx_response<'a>(sip: &'a [SipLine], method: &str) -> Vec<&'a SipLine> {
     sip.iter()
         .filter(|m| {
-            m.from_pbx() && m.first_line().starts_with("SIP/2.0") && m.cseq_method() == Some(method)
+            m.sent_by_pbx()
+                && m.first_line().starts_with("SIP/2.0")
+                && m.cseq_method() == Some(method)
         })
         .collect()
 }
@@ -67,7 +69,9 @@ fn no_ringback_swallows_lyncs_180() {
     let b = inbound_call("alcatel-oxe-r9.1", &[], true);
     let _g = b.ladder_on_failure();
     assert!(
-        b.sip().iter().any(|m| !m.from_pbx() && m.is_response(180)),
+        b.sip()
+            .iter()
+            .any(|m| !m.sent_by_pbx() && m.is_response(180)),
         "Lync rang"
     );
     assert!(
@@ -285,7 +289,7 @@ fn malformed_prack_has_no_max_forwards() {
     assert!(pracks.iter().all(|m| m.header("Max-Forwards").is_none()));
     assert!(
         sip.iter()
-            .any(|m| !m.from_pbx() && m.is_response(400) && m.cseq_method() == Some("PRACK"))
+            .any(|m| !m.sent_by_pbx() && m.is_response(400) && m.cseq_method() == Some("PRACK"))
     );
     let log = b.log(8);
     assert_ne!(log.outcome, CallOutcome::Answered);

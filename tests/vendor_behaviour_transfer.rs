@@ -33,7 +33,7 @@ fn stale_display_after_a_transfer_by_identity_update() {
     let reinvite = b
         .sip()
         .into_iter()
-        .find(|m| !m.from_pbx() && m.is_request("INVITE"))
+        .find(|m| !m.sent_by_pbx() && m.is_request("INVITE"))
         .expect("identity update");
     assert!(
         reinvite
@@ -70,7 +70,7 @@ fn refer_transfer_updates_the_display_and_connects_the_target() {
     assert!(sip.iter().any(|m| m.is_request("REFER")));
     assert!(
         sip.iter()
-            .any(|m| m.from_pbx() && m.is_request("NOTIFY") && m.text.contains("SIP/2.0 200"))
+            .any(|m| m.sent_by_pbx() && m.is_request("NOTIFY") && m.text.contains("SIP/2.0 200"))
     );
     assert_eq!(display(&b, &ext(1)), Some(ext(2)));
     assert_eq!(display(&b, &ext(2)), Some(ext(1)));
@@ -106,7 +106,7 @@ fn unrecoverable_blind_transfer_drops_the_original_call() {
     let refer_at = sip.iter().find(|m| m.is_request("REFER")).unwrap().t;
     let bye = sip
         .iter()
-        .find(|m| m.from_pbx() && m.is_request("BYE"))
+        .find(|m| m.sent_by_pbx() && m.is_request("BYE"))
         .expect("BYE");
     assert!(bye.t - refer_at < 0.1, "the original dialog goes at once");
     let log = b.log(16);
@@ -134,7 +134,7 @@ fn unrecoverable_blind_transfer_drops_the_original_call() {
     let sip = ok.sip();
     assert!(
         sip.iter()
-            .any(|m| m.from_pbx() && m.is_request("NOTIFY") && m.text.contains("SIP/2.0 480"))
+            .any(|m| m.sent_by_pbx() && m.is_request("NOTIFY") && m.text.contains("SIP/2.0 480"))
     );
     assert!(
         !ok.isdn()

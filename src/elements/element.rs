@@ -61,6 +61,7 @@ pub trait NetworkElement {
 macro_rules! elements {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// Every kind of element a deployment can hold.
+        #[allow(clippy::large_enum_variant)]
         pub enum Element {
             $($variant($ty),)*
         }

@@ -90,6 +90,7 @@ macro_rules! element_specs {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// One element of a deployment, as written in RON: `FrontEnd((name: ...))`.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[allow(clippy::large_enum_variant)]
         pub enum ElementSpec {
             $($variant($ty),)*
         }

@@ -166,7 +166,7 @@ impl BenchBuilder {
         let topo = Topology::parse(path, TOPOLOGY).unwrap();
         let rngs = RngFactory::new(self.seed);
         let net = Network::new(topo.to_spec(path, TOPOLOGY).unwrap(), &rngs).unwrap();
-        let mut world = World::new(net, rngs.clone());
+        let mut world = World::new(net, rngs);
         world.add_host(MED_FQDN, MED_IP);
         let models: BTreeMap<String, VendorModel> = voicetwin::vendor::builtin_models()
             .iter()
@@ -344,7 +344,7 @@ impl SipLine {
     pub fn first_line(&self) -> &str {
         self.text.lines().next().unwrap_or("")
     }
-    pub fn from_pbx(&self) -> bool {
+    pub fn sent_by_pbx(&self) -> bool {
         *self.src.ip() == PBX_IP
     }
     pub fn is_request(&self, method: &str) -> bool {

@@ -157,7 +157,7 @@ impl Pbx {
                     ),
                 }
             }
-            Route::Voicemail => self.to_voicemail(cx, key, number, purpose),
+            Route::Voicemail => self.route_to_voicemail(cx, key, number, purpose),
             Route::Lync => {
                 self.invite(cx, key, number, super::call::Trunk::Lync, purpose, redirect)
             }
@@ -325,7 +325,7 @@ impl Pbx {
         self.dest_alerting(cx, key, idx);
     }
 
-    fn to_voicemail(&mut self, cx: &mut Cx<'_>, key: CallKey, pilot: &str, purpose: Purpose) {
+    fn route_to_voicemail(&mut self, cx: &mut Cx<'_>, key: CallKey, pilot: &str, purpose: Purpose) {
         let mut leg = super::call::Leg::new(LegKind::Voicemail, pilot, purpose);
         leg.media = Some(self.media_end(cx, false, false));
         let Some(call) = self.calls.get_mut(&key) else {

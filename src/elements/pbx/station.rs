@@ -169,8 +169,10 @@ mod tests {
 
     #[test]
     fn line_changes_are_reported_once_and_freed_only_by_the_owner() {
-        let mut s = Stations::default();
-        s.rcc = true;
+        let mut s = Stations {
+            rcc: true,
+            ..Default::default()
+        };
         let t = SimTime::from_secs(1);
         s.occupy(t, "+1", (7, 1), LineState::Ringing);
         s.set_line(t, "+1", LineState::Ringing);
