@@ -28,6 +28,8 @@ mod call;
 mod control;
 mod isdn_side;
 mod media;
+mod phones;
+mod release;
 mod route;
 mod sip_side;
 mod spec;
