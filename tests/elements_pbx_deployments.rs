@@ -230,3 +230,48 @@ fn same_seed_same_wire() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn session_timers_follow_the_trunk_configuration() {
+    let mut b = bench("avaya-aura-sm-6.3").build();
+    b.place(1.0, PBX, script(30, &ext(1), &ev(1)));
+    b.run(30.0);
+    let invite = b
+        .sip()
+        .into_iter()
+        .find(|m| m.is_request("INVITE"))
+        .unwrap();
+    assert_eq!(invite.header("Session-Expires"), Some("1800"));
+    let mut plain = bench("alcatel-oxe-r9.1").build();
+    plain.place(1.0, PBX, script(30, &ext(1), &ev(1)));
+    plain.run(30.0);
+    let invite = plain
+        .sip()
+        .into_iter()
+        .find(|m| m.is_request("INVITE"))
+        .unwrap();
+    assert_eq!(invite.header("Session-Expires"), None);
+}
+
+#[test]
+fn a_pbx_phone_holds_and_resumes() {
+    let mut b = bench("siemens-openscape-voice-6").build();
+    let mut s = script(31, &ext(1), &ev(1));
+    s.hold = Some(voicetwin::elements::script::HoldScript {
+        after: SimDuration::from_secs(5),
+        duration: SimDuration::from_secs(4),
+        by_caller: true,
+    });
+    b.place(1.0, PBX, s);
+    b.run(40.0);
+    let _g = b.ladder_on_failure();
+    let reinvites: Vec<SipLine> = b
+        .sip()
+        .into_iter()
+        .filter(|m| m.sent_by_pbx() && m.is_request("INVITE"))
+        .collect();
+    assert_eq!(reinvites.len(), 3, "INVITE, hold, resume");
+    assert!(reinvites[1].text.contains("a=sendonly"));
+    assert!(reinvites[2].text.contains("a=sendrecv"));
+    assert_eq!(b.log(31).outcome, CallOutcome::Answered);
+}

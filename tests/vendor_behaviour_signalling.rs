@@ -346,3 +346,44 @@ fn alternate_route_timer_cancels_a_ringing_lync_call() {
         "Lync answered"
     );
 }
+
+#[test]
+fn history_headers_dropped_toward_a_sip_provider() {
+    let run = |model: &str| {
+        let mut b = bench(model)
+            .provider()
+            .lync(|l| l.history_info = true)
+            .build();
+        let mut s = script(6, &pstn(9), &ev(6));
+        s.dialled = pstn(60);
+        s.forward = Some(voicetwin::elements::script::ForwardScript {
+            mode: voicetwin::elements::script::ForwardMode::All,
+            target: pstn(60),
+        });
+        b.place(1.0, LYNC, s);
+        b.run(40.0);
+        b
+    };
+    let b = run("cisco-ucm-8.6.2");
+    let _g = b.ladder_on_failure();
+    let sip = b.sip();
+    let from_lync = sip
+        .iter()
+        .find(|m| m.is_request("INVITE") && !m.sent_by_pbx())
+        .unwrap();
+    assert!(from_lync.header("History-Info").is_some());
+    let to_provider = sip
+        .iter()
+        .find(|m| m.is_request("INVITE") && *m.dst.ip() == PROV_IP)
+        .expect("INVITE to the provider");
+    assert!(to_provider.header("History-Info").is_none());
+    assert!(b.log(6).limitations.contains("CU862-L3"));
+    let ok = run(SIEMENS);
+    let sip = ok.sip();
+    let to_provider = sip
+        .iter()
+        .find(|m| m.is_request("INVITE") && *m.dst.ip() == PROV_IP)
+        .unwrap();
+    assert!(to_provider.header("History-Info").unwrap().contains(&ev(6)));
+    assert_eq!(ok.log(6).outcome, CallOutcome::Answered);
+}

@@ -35,6 +35,7 @@ use voicetwin::vendor::{Deployment, Setting, SipTransport, VendorModel};
 pub const PBX_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 pub const MED_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
+pub const PROV_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 4);
 pub const MED_FQDN: &str = "mediation.contoso.test";
 
 /// The i-th Enterprise Voice (Lync) number.
@@ -55,6 +56,8 @@ pub const VOICEMAIL: &str = "+14255569999";
 pub const PBX: ElementId = ElementId(0);
 pub const LYNC: ElementId = ElementId(1);
 pub const PSTN: ElementId = ElementId(2);
+/// The SIP trunking provider (when the bench has one).
+pub const PROVIDER: ElementId = ElementId(3);
 
 const TOPOLOGY: &str = r#"Topology(
     name: "pbx-bench",
@@ -62,12 +65,14 @@ const TOPOLOGY: &str = r#"Topology(
         (name: "pbx", role: "pbx", site: "hq", address: "10.0.0.1"),
         (name: "med", role: "server", site: "hq", address: "10.0.0.2"),
         (name: "client", role: "client", site: "hq", address: "10.0.0.3"),
+        (name: "prov", role: "server", site: "hq", address: "10.0.0.4"),
         (name: "sw", role: "router", site: "hq"),
     ],
     links: [
         (a: "pbx", b: "sw", latency_ms: 1),
         (a: "med", b: "sw", latency_ms: 1),
         (a: "client", b: "sw", latency_ms: 1),
+        (a: "prov", b: "sw", latency_ms: 1),
     ],
 )"#;
 
@@ -100,6 +105,8 @@ pub struct BenchBuilder {
     pub pstn: PstnBehaviour,
     pub spans: u16,
     pub seed: u64,
+    /// A SIP trunking provider instead of the PRI toward the PSTN.
+    pub provider: bool,
 }
 
 pub fn bench(model: &str) -> BenchBuilder {
@@ -131,6 +138,7 @@ pub fn bench(model: &str) -> BenchBuilder {
         pstn: PstnBehaviour::default(),
         spans: 1,
         seed: 1,
+        provider: false,
     }
 }
 
@@ -155,6 +163,14 @@ impl BenchBuilder {
         f(&mut self.spec);
         self
     }
+    /// PSTN access through a SIP trunking provider (a plain user agent at 10.0.0.4:5060).
+    pub fn provider(mut self) -> Self {
+        self.provider = true;
+        self.spec.provider = Some("prov".into());
+        self.spec.pri.clear();
+        self
+    }
+
     pub fn spans(mut self, n: u16) -> Self {
         self.spans = n;
         self
@@ -216,6 +232,14 @@ impl BenchBuilder {
                 "mediation",
             ),
         );
+        let prov_node = world.net.node_id("prov").unwrap();
+        let prov_sip = SocketAddrV4::new(PROV_IP, 5060);
+        if self.provider {
+            dir.elements.insert(
+                "prov".into(),
+                place(3, prov_node, PROV_IP, prov_sip, "sip-trunk"),
+            );
+        }
         dir.tdm.insert(
             "pri".into(),
             TdmLinkEnds {
@@ -255,6 +279,12 @@ impl BenchBuilder {
         let party = IsdnParty::new("pstn", pstn_port, self.pstn);
         let isdn_log = Rc::clone(&party.log);
         world.add(Element::Custom(Box::new(party)), pbx_node, &[]);
+        let mut provider_log = None;
+        if self.provider {
+            let prov = LyncSide::new(prov_sip, pbx_sip, transport, LyncBehaviour::default());
+            provider_log = Some(Rc::clone(&prov.log));
+            world.add(Element::Custom(Box::new(prov)), prov_node, &[prov_sip]);
+        }
         world.enable_capture();
         let mut sched = Scheduler::new();
         let mut h = Harness {
@@ -267,6 +297,7 @@ impl BenchBuilder {
             sched,
             lync_log,
             isdn_log,
+            provider_log,
             capture: Rc::new(RefCell::new(Vec::new())),
             pbx_port,
         })
@@ -370,6 +401,7 @@ pub struct Bench {
     pub sched: Scheduler<Ev>,
     pub lync_log: Rc<RefCell<LyncLog>>,
     pub isdn_log: IsdnLog,
+    pub provider_log: Option<Rc<RefCell<LyncLog>>>,
     capture: Rc<RefCell<Vec<Captured>>>,
     pub pbx_port: TdmPort,
 }
@@ -503,6 +535,7 @@ impl Bench {
             PBX_IP => "pbx",
             MED_IP => "lync",
             CLIENT_IP => "client",
+            PROV_IP => "prov",
             _ => "?",
         };
         let mut out = String::new();
