@@ -193,6 +193,8 @@ pub(crate) struct PbxCall {
     pub transfer_ringback: bool,
     /// The Call-IDs of the call's SIP legs.
     pub call_ids: Vec<String>,
+    /// The limitation IDs already noted on the call.
+    pub noted: Vec<String>,
 }
 
 impl PbxCall {

@@ -82,6 +82,7 @@ impl Pbx {
                 digits_sent: false,
                 transfer_ringback: false,
                 call_ids: Vec::new(),
+                noted: Vec::new(),
             },
         );
         self.by_tag.insert(tag, key);

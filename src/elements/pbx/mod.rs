@@ -308,6 +308,13 @@ impl Pbx {
         tag: CallTag,
         id: &crate::vendor::LimitationId,
     ) {
+        // Once per call: media decisions are asked again for every session of a call.
+        if let Some(call) = self.by_tag.get(&tag).and_then(|k| self.calls.get_mut(k)) {
+            if call.noted.iter().any(|n| n == id.as_str()) {
+                return;
+            }
+            call.noted.push(id.as_str().to_string());
+        }
         *self
             .report
             .limitations
