@@ -62,6 +62,11 @@ fn no_comfort_noise(model: &str, id: &str) {
             .unwrap()
             .comfort_noise_played
     );
+    assert_eq!(
+        b.pbx().report().limitations.get(id),
+        Some(&1),
+        "counted once per call"
+    );
     no_workaround(model, id);
 }
 

@@ -13,6 +13,27 @@
 //! "No"s (no RTCP, no CN, no OPTIONS) without an ID.
 //!
 //! The engine is pure: it never sends, schedules or reads a clock.
+//!
+//! Using it from an element (the IP-PBX does all of this; a gateway does the same):
+//! - build: `BehaviourEngine::new(Arc::new(model.clone()), config)` where `config` is
+//!   `model.recommended_config()` (or `factory_config()`) `.with(&experiment_settings)`;
+//!   refuse to build when `model.unmet_preconditions(&config, deployment)` is not empty;
+//! - user agent: `supports_100rel = engine.prack()`, session timers when
+//!   `engine.session_timers()`;
+//! - every datagram the user agent emits: `engine.filter_egress(bytes, Egress::Lync |
+//!   Egress::Provider, call)` before sending; every INVITE/UPDATE received:
+//!   `engine.screen_request(&req, &call)`, answering the `Refusal` itself when it is `Some`;
+//!   every SDP answer received: `engine.refuse_answer(&sd, &call)`;
+//! - SDP and RTP of its endpoints: `engine.media_profile(&call)` (CN, RTCP, early DTMF)
+//!   and `engine.shape_capabilities(&mut caps, &profile)`;
+//! - decision points: `suppress_ringback` (180 from Lync), `early_media` (183 with SDP, or
+//!   PSTN PROGRESS on a forward), `on_decline` (603 from Lync for a PSTN caller),
+//!   `span_down_response` / `no_circuit_response` / `isdn_failover_refused` (no channel),
+//!   `history_info_breaks_pri` and `dropped_history` (toward the PSTN), `keepalive` (OPTIONS),
+//!   `alternate_route_timer`, `inbound_bypass_broken` (where to send RTP), `hold_rejection`,
+//!   `stale_display`, `unrecoverable_blind_transfer`, `no_ringback_during_transfer`,
+//!   `voicemail_cut`;
+//! - note `CallNote::Limitation(id)` for each ID an answer carries.
 
 use super::behaviour::{Behaviour, HistoryHeader, Tone};
 use super::ids::LimitationId;
