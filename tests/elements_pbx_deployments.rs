@@ -275,3 +275,29 @@ fn a_pbx_phone_holds_and_resumes() {
     assert!(reinvites[2].text.contains("a=sendrecv"));
     assert_eq!(b.log(31).outcome, CallOutcome::Answered);
 }
+
+#[test]
+fn a_gateway_model_cannot_drive_the_pbx() {
+    let err = bench("audiocodes-mediant-1000")
+        .try_build()
+        .err()
+        .expect("refused");
+    assert_eq!(err.field, "model");
+}
+
+#[test]
+fn a_failed_pbx_drops_its_calls_and_comes_back() {
+    let mut b = bench("siemens-openscape-voice-6").build();
+    b.place(1.0, PBX, script(40, &ext(1), &ev(1)));
+    b.command(5.0, PBX, voicetwin::elements::Command::Fail);
+    b.command(10.0, PBX, voicetwin::elements::Command::Repair);
+    b.place(12.0, PBX, script(41, &ext(2), &ev(2)));
+    b.run(60.0);
+    let _g = b.ladder_on_failure();
+    // The crash lost call 40 without a word to Lync (whose side stays up until a session
+    // timer or a hang-up); the restarted PBX carries new calls.
+    assert!(!b.finished(40));
+    assert_eq!(b.pbx().station(&ext(1)).unwrap().line, LineState::Idle);
+    assert_eq!(b.log(41).outcome, CallOutcome::Answered);
+    assert_eq!(b.pbx().active_calls(), 0);
+}

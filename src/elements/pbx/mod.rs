@@ -367,8 +367,11 @@ impl Pbx {
     fn restart(&mut self) {
         self.failed = false;
         self.ua = Self::make_ua(&self.setup, &self.engine, self.ua_rng.clone());
+        self.calls.clear();
         self.by_handle.clear();
         self.by_call_id.clear();
+        self.by_isdn.clear();
+        self.by_tag.clear();
         self.health = TrunkHealth::default();
         self.trunk_calls = 0;
         if self.engine.keepalive() == crate::vendor::Keepalive::Send {
