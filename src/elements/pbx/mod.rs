@@ -366,6 +366,10 @@ impl Pbx {
     /// Restarts with empty state.
     fn restart(&mut self) {
         self.failed = false;
+        // A restarted PBX draws new identifiers (Call-IDs, tags, branches): a fresh stream
+        // seeded from its own.
+        use rand::{Rng, SeedableRng};
+        self.ua_rng = SimRng::seed_from_u64(self.rng.random());
         self.ua = Self::make_ua(&self.setup, &self.engine, self.ua_rng.clone());
         self.calls.clear();
         self.by_handle.clear();
