@@ -61,6 +61,7 @@ pub trait NetworkElement {
 macro_rules! elements {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// Every kind of element a deployment can hold.
+        #[allow(clippy::large_enum_variant)]
         pub enum Element {
             $($variant($ty),)*
         }
@@ -100,4 +101,7 @@ elements! {
     Gateway(super::gateway::Gateway),
     Pstn(super::pstn::Pstn),
     SipTrunk(super::sip_trunk::SipTrunkProvider),
+    Pbx(Box<super::pbx::Pbx>),
+    // Any other element (test parties, plug-ins) behind the trait.
+    Custom(Box<dyn NetworkElement>),
 }

@@ -17,6 +17,7 @@ pub mod media_policy;
 pub mod mediation;
 pub mod numbering;
 pub mod pstn;
+pub mod pbx;
 pub mod script;
 pub mod sip_trunk;
 pub mod spec;

@@ -94,6 +94,7 @@ macro_rules! element_specs {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// One element of a deployment, as written in RON: `FrontEnd((name: ...))`.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[allow(clippy::large_enum_variant)]
         pub enum ElementSpec {
             $($variant($ty),)*
         }
@@ -130,4 +131,5 @@ element_specs! {
     Gateway(super::gateway::GatewaySpec),
     Pstn(super::pstn::PstnSpec),
     SipTrunk(super::sip_trunk::SipTrunkSpec),
+    Pbx(super::pbx::PbxSpec),
 }
