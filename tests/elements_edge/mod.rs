@@ -97,6 +97,7 @@ pub struct EndpointItem {
     pub kind: &'static str,
 }
 
+#[allow(clippy::large_enum_variant)]
 pub enum Item {
     Spec(ElementSpec),
     Endpoint(EndpointItem),
