@@ -335,7 +335,9 @@ impl CallBook {
     }
 }
 
-/// The outcome class of a finished call (DESIGN.md's `outcome` column).
+/// The outcome class of a finished call (DESIGN.md's `outcome` column). A party's own
+/// decision (busy, decline, no answer) wins over a blocked or refused attempt on the way:
+/// a call that found one gateway full, failed over and reached a busy callee is `busy`.
 fn classify(call: &OpenCall) -> CallOutcome {
     if call.log.answered_at.is_some() {
         return CallOutcome::Answered;
@@ -343,16 +345,17 @@ fn classify(call: &OpenCall) -> CallOutcome {
     if call.abandoned {
         return CallOutcome::Abandoned;
     }
-    if call.blocked {
-        return CallOutcome::Blocked;
-    }
-    if call.rejected_capacity {
-        return CallOutcome::RejectedCapacity;
-    }
     match call.log.final_status {
-        Some(486) | Some(600) => CallOutcome::Busy,
-        Some(603) => CallOutcome::Declined,
-        Some(480) | Some(487) => CallOutcome::NoAnswer,
-        _ => CallOutcome::Failed,
+        Some(486) | Some(600) => return CallOutcome::Busy,
+        Some(603) => return CallOutcome::Declined,
+        Some(480) | Some(487) => return CallOutcome::NoAnswer,
+        _ => {}
+    }
+    if call.blocked {
+        CallOutcome::Blocked
+    } else if call.rejected_capacity {
+        CallOutcome::RejectedCapacity
+    } else {
+        CallOutcome::Failed
     }
 }

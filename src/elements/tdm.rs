@@ -51,6 +51,20 @@ impl Cause {
         })
     }
 
+    /// The SIP final response an interworking element sends for a call the ISDN side
+    /// cleared before answer: RFC 3398 §7.2.4.1, with one deliberate difference unless
+    /// `strict`: cause 21 "call rejected" gives 603 Decline rather than 403. Cause 21 is
+    /// what a PSTN user's rejection produces, and RFC 3398 itself maps 603 to 21
+    /// (§8.2.6.1); keeping the user's decision lets 603 ↔ 21 round-trip, so a declined call
+    /// is classified as declined on both sides. Normal clearing before answer (which a
+    /// well-behaved switch does not send) gives 480.
+    pub fn to_sip_final(self, strict: bool) -> u16 {
+        if self == Cause::CALL_REJECTED && !strict {
+            return 603;
+        }
+        self.to_sip_status().unwrap_or(480)
+    }
+
     /// The cause for a SIP final response, per RFC 3398 §8.2.6.1 (SIP → ISUP cause).
     pub fn from_sip_status(status: u16) -> Cause {
         Cause(match status {

@@ -128,28 +128,34 @@ pub fn check_points(path: &Path, text: &str) -> Result<String, Vec<crate::config
     }
 }
 
-/// Point metrics a run knows beyond its CDRs: the offered load, the bottleneck trunk group
-/// (the one with the highest peak utilisation) and the Mediation Server relays.
+/// Point metrics a run knows beyond its CDRs: the offered load, the PSTN access trunk group
+/// (`bottleneck_channels`, for the Erlang B overlay), the busiest span group's peak
+/// utilisation and the Mediation Server relays.
 pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     m.insert("offered_erlangs".into(), report.offered_erlangs);
     m.insert("calls_started".into(), report.calls_started as f64);
     m.insert("mediation_relays_peak".into(), report.relay_peak as f64);
-    let bottleneck = report
+    // The PSTN access trunk group (every span to the PSTN) is what Erlang B describes.
+    let access: usize = report
+        .trunks
+        .iter()
+        .filter(|t| t.to_pstn)
+        .map(|t| t.capacity)
+        .sum();
+    if access > 0 {
+        m.insert("bottleneck_channels".into(), access as f64);
+    }
+    let peak = report
         .trunks
         .iter()
         .filter(|t| t.capacity > 0)
-        .max_by(|a, b| {
-            let ua = a.peak_busy as f64 / a.capacity as f64;
-            let ub = b.peak_busy as f64 / b.capacity as f64;
-            ua.total_cmp(&ub).then(b.name.cmp(&a.name))
+        .map(|t| t.peak_busy as f64 / t.capacity as f64)
+        .fold(None, |acc: Option<f64>, u| {
+            Some(acc.map_or(u, |a| a.max(u)))
         });
-    if let Some(t) = bottleneck {
-        m.insert("bottleneck_channels".into(), t.capacity as f64);
-        m.insert(
-            "trunk_peak_utilisation".into(),
-            t.peak_busy as f64 / t.capacity as f64,
-        );
+    if let Some(u) = peak {
+        m.insert("trunk_peak_utilisation".into(), u);
     }
     m.insert("sip_messages".into(), report.world.sip_sent as f64);
     m.insert("media_packets".into(), report.world.media_sent as f64);

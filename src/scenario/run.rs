@@ -13,6 +13,7 @@ use crate::elements::script::{
     AnswerAction, CallScript, ForwardMode, ForwardScript, HoldScript, SimulRingScript,
     TransferMode, TransferScript,
 };
+use crate::elements::spec::ElementKindSpec;
 use crate::elements::{CallOutcome, CallTag, Command, ElementId, TdmPort};
 use crate::net::{Fault, FaultAction, NetEvent};
 use crate::sim::{RngFactory, Scheduler, SimDuration, SimTime, TraceEvent, TraceMode};
@@ -76,6 +77,8 @@ pub struct RunOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrunkUsage {
     pub name: String,
+    /// The link reaches the PSTN element (it is part of the PSTN access trunk group).
+    pub to_pstn: bool,
     pub capacity: usize,
     pub peak_busy: usize,
     pub seizures: u64,
@@ -507,6 +510,13 @@ pub fn run(
             on_call(log, CallMeta::of(&plan));
         }
     }
+    let pstn_elements: std::collections::BTreeSet<&str> = sim
+        .deployment
+        .elements
+        .iter()
+        .filter(|e| e.kind() == "pstn")
+        .map(|e| e.name())
+        .collect();
     let trunks = sim
         .world
         .tdm
@@ -514,6 +524,12 @@ pub fn run(
         .into_iter()
         .map(
             |(name, _, capacity, peak_busy, seizures, blocked)| TrunkUsage {
+                to_pstn: sim.deployment.tdm.iter().any(|t| {
+                    t.name == name
+                        && [&t.a, &t.b]
+                            .iter()
+                            .any(|e| pstn_elements.contains(e.as_str()))
+                }),
                 name,
                 capacity,
                 peak_busy,

@@ -68,11 +68,7 @@ impl IsdnParty {
     }
 
     fn status_of(cause: Cause) -> u16 {
-        if cause == Cause::CALL_REJECTED {
-            603
-        } else {
-            cause.to_sip_status().unwrap_or(480)
-        }
+        cause.to_sip_final(false)
     }
 
     fn finish(&mut self, cx: &mut Cx<'_>, r: CallRef) {
@@ -119,7 +115,9 @@ impl IsdnParty {
                 || s.simul_ring.as_ref().is_some_and(|x| x.target == called)
         });
         if self.cfg.require_history && redirected && !redirecting {
-            return self.disconnect(cx, r, Cause::CALL_REJECTED);
+            // A network refusal of the redirection (Q.850 cause 29, facility rejected), not
+            // a user's decline.
+            return self.disconnect(cx, r, Cause(29));
         }
         let action = script.as_ref().map_or(
             AnswerAction::Answer {

@@ -220,33 +220,20 @@ impl CallRefs {
     }
 }
 
-/// The SIP final response for a Q.850 cause (RFC 3398 §7.2.4.1), with one deliberate
-/// difference unless `strict`: cause 21 "call rejected" gives 603 Decline rather than 403.
-/// Cause 21 is what a PSTN user's rejection produces, and RFC 3398 itself maps 603 to 21
-/// (§8.2.6.1); keeping the user's decision lets 603 ↔ 21 round-trip, so a declined call is
-/// classified as declined on both sides of the gateway. Normal clearing before answer
-/// (which a well-behaved switch does not send) gives 480.
-pub(crate) fn cause_to_status(cause: Cause, strict: bool) -> u16 {
-    if cause == Cause::CALL_REJECTED && !strict {
-        return 603;
-    }
-    cause.to_sip_status().unwrap_or(480)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn cause_mapping_keeps_decline_unless_strict() {
-        assert_eq!(cause_to_status(Cause::USER_BUSY, false), 486);
-        assert_eq!(cause_to_status(Cause::CALL_REJECTED, false), 603);
-        assert_eq!(cause_to_status(Cause::CALL_REJECTED, true), 403);
-        assert_eq!(cause_to_status(Cause::NO_ANSWER, false), 480);
-        assert_eq!(cause_to_status(Cause::NO_CIRCUIT_AVAILABLE, false), 503);
-        assert_eq!(cause_to_status(Cause::NORMAL_CLEARING, false), 480);
+        assert_eq!(Cause::to_sip_final(Cause::USER_BUSY, false), 486);
+        assert_eq!(Cause::to_sip_final(Cause::CALL_REJECTED, false), 603);
+        assert_eq!(Cause::to_sip_final(Cause::CALL_REJECTED, true), 403);
+        assert_eq!(Cause::to_sip_final(Cause::NO_ANSWER, false), 480);
+        assert_eq!(Cause::to_sip_final(Cause::NO_CIRCUIT_AVAILABLE, false), 503);
+        assert_eq!(Cause::to_sip_final(Cause::NORMAL_CLEARING, false), 480);
         assert_eq!(
-            Cause::from_sip_status(cause_to_status(Cause::CALL_REJECTED, false)),
+            Cause::from_sip_status(Cause::to_sip_final(Cause::CALL_REJECTED, false)),
             Cause::CALL_REJECTED
         );
     }

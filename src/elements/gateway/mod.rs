@@ -7,7 +7,7 @@
 //! - INVITE → seize a B-channel (hunting the links in order, lowest span and channel first)
 //!   → SETUP; ALERTING → 180 (183 with SDP and early media when the tones are in-band);
 //!   PROGRESS → 183 with SDP (an IVR's early media); CONNECT → 200; DISCONNECT causes →
-//!   SIP statuses (`isdn::cause_to_status`). Every channel busy → the configured status
+//!   SIP statuses (`tdm::Cause::to_sip_final`). Every channel busy → the configured status
 //!   (503) and `Blocked`; every span out of service → the span-down status, no `Blocked`.
 //! - SETUP → INVITE to the Lync side (or the PBX that hosts the number), trying the next
 //!   peer on 503/504/timeout; 180 → ALERTING, 183 with SDP → PROGRESS, 200 → CONNECT,

@@ -6,7 +6,7 @@ use super::super::callbook::{CallNote, PartyRole};
 use super::super::host::Cx;
 use super::super::mediation::{calling_user, event_call, phone_uri};
 use super::super::tdm::{Cause, IsdnMessage, SeizeError};
-use super::isdn::{T303, cause_to_status};
+use super::isdn::T303;
 use super::party_media::PartyMedia;
 use super::{Gateway, GwCall, GwDir, GwTimer};
 use crate::rtp::CallPhase;
@@ -460,7 +460,7 @@ impl Gateway {
 
     /// The SIP status for a cause, under the gateway's mapping.
     pub(super) fn status_for(&self, cause: Cause) -> u16 {
-        cause_to_status(cause, self.cfg.strict_rfc3398)
+        cause.to_sip_final(self.cfg.strict_rfc3398)
     }
 
     /// The peer asks the gateway to transfer its party (REFER): call the target through

@@ -170,7 +170,7 @@ impl Pbx {
             return;
         }
         if leg != 0 && l.state != LegState::Answered {
-            let status = cause.to_sip_status().unwrap_or(480);
+            let status = cause.to_sip_final(false);
             self.dest_failed(cx, key, leg, status);
         } else {
             self.leg_released(cx, key, leg);

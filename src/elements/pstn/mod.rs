@@ -22,7 +22,7 @@ pub use spec::{PstnRouteSpec, PstnSpec};
 
 use super::callbook::CallNote;
 use super::element::{Command, NetworkElement};
-use super::gateway::isdn::{CallRefs, Guard, IsdnLeg, LegState, T303, cause_to_status};
+use super::gateway::isdn::{CallRefs, Guard, IsdnLeg, LegState, T303};
 use super::host::Cx;
 use super::numbering::{NumberKind, NumberPlan};
 use super::script::AnswerAction;
@@ -40,6 +40,7 @@ pub(crate) struct PstnConfig {
     pub(crate) no_answer: SimDuration,
     pub(crate) inband_ringback: bool,
     pub(crate) ivr_answer: SimDuration,
+    pub(crate) network_setup: SimDuration,
 }
 
 /// A trunk group of the PSTN.
@@ -74,11 +75,17 @@ struct PstnCall {
     final_noted: bool,
     t303_expiries: u8,
     setup: Option<IsdnMessage>,
+    /// The called number (callee side).
+    called: String,
+    /// The called number is an IVR.
+    ivr: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum PTimer {
     Guard(u64),
+    /// The SETUP reaches the called party's exchange (after the carrier's setup time).
+    Deliver(u64),
     T303(u64),
     Answer(u64),
     NoAnswer(u64),
@@ -174,7 +181,7 @@ impl Pstn {
             cx.note(
                 c.tag,
                 CallNote::FinalStatus {
-                    status: cause_to_status(cause, false),
+                    status: cause.to_sip_final(false),
                     detail: format!("Q.850 cause {} {}", cause.0, cause.describe()),
                 },
             );
@@ -223,7 +230,7 @@ impl Pstn {
             cx.note(
                 tag,
                 CallNote::FinalStatus {
-                    status: cause_to_status(cause, false),
+                    status: cause.to_sip_final(false),
                     detail: format!("Q.850 cause {} {}", cause.0, cause.describe()),
                 },
             );
@@ -257,6 +264,8 @@ impl Pstn {
                 final_noted: false,
                 t303_expiries: 0,
                 setup: Some(setup),
+                called: String::new(),
+                ivr: false,
             },
         );
         self.by_tdm.insert((port, call_ref), id);
@@ -292,13 +301,6 @@ impl Pstn {
         self.next_id += 1;
         leg.send(cx, IsdnMessage::CallProceeding { call_ref });
         leg.state = LegState::Proceeding;
-        let now = cx.now();
-        let action =
-            cx.script(tag)
-                .map(|s| s.action_for(&called))
-                .unwrap_or(AnswerAction::Answer {
-                    after: SimDuration::from_secs(3),
-                });
         self.calls.insert(
             id,
             PstnCall {
@@ -311,9 +313,31 @@ impl Pstn {
                 final_noted: false,
                 t303_expiries: 0,
                 setup: None,
+                called,
+                ivr,
             },
         );
         self.by_tdm.insert((port, call_ref), id);
+        // The carrier network routes the call to the called party's exchange.
+        if self.cfg.network_setup.is_zero() {
+            self.deliver(cx, id);
+        } else {
+            let at = cx.now() + self.cfg.network_setup;
+            self.arm(id, at, PTimer::Deliver(id));
+        }
+    }
+
+    /// The called party's exchange: alert, answer later, or refuse, as the script says.
+    fn deliver(&mut self, cx: &mut Cx<'_>, id: u64) {
+        let Some(c) = self.calls.get(&id) else { return };
+        let (tag, ivr) = (c.tag, c.ivr);
+        let now = cx.now();
+        let action =
+            cx.script(tag)
+                .map(|s| s.action_for(&c.called))
+                .unwrap_or(AnswerAction::Answer {
+                    after: SimDuration::from_secs(3),
+                });
         if ivr {
             self.alert(cx, id, None);
             self.arm(id, now + self.cfg.ivr_answer, PTimer::Answer(id));
@@ -485,6 +509,7 @@ impl Pstn {
 
     fn on_timer(&mut self, cx: &mut Cx<'_>, t: PTimer) {
         match t {
+            PTimer::Deliver(id) => self.deliver(cx, id),
             PTimer::Guard(id) => {
                 let Some(c) = self.calls.get_mut(&id) else {
                     return;

@@ -42,6 +42,16 @@ pub struct PstnSpec {
     /// answers after this long, s (assumed 8).
     #[serde(default = "default_ivr_answer")]
     pub ivr_answer_s: f64,
+    /// The carrier network's setup time for calls to PSTN parties: from the SETUP on the
+    /// enterprise's trunk to the called exchange alerting, s. ITU-T E.721 sets mean
+    /// post-selection delay objectives of 3.0 s (local) to 8.0 s (international) for
+    /// circuit-switched networks; today's all-digital networks do better. Assumed 1.5 s.
+    #[serde(default = "default_network_setup")]
+    pub network_setup_s: f64,
+}
+
+fn default_network_setup() -> f64 {
+    1.5
 }
 
 fn default_no_answer() -> f64 {
@@ -73,6 +83,13 @@ impl ElementKindSpec for PstnSpec {
             if !(v.is_finite() && v > 0.0) {
                 return Err(BuildError::new(&self.name, field, "must be > 0"));
             }
+        }
+        if !(self.network_setup_s.is_finite() && self.network_setup_s >= 0.0) {
+            return Err(BuildError::new(
+                &self.name,
+                "network_setup_s",
+                "must be ≥ 0",
+            ));
         }
         let mine = env.my_tdm_ports();
         let mut links: Vec<PstnLink> = Vec::new();
@@ -122,6 +139,7 @@ impl ElementKindSpec for PstnSpec {
             no_answer: SimDuration::from_secs_f64(self.no_answer_s),
             inband_ringback: self.inband_ringback,
             ivr_answer: SimDuration::from_secs_f64(self.ivr_answer_s),
+            network_setup: SimDuration::from_secs_f64(self.network_setup_s),
         };
         Ok(Element::Pstn(Pstn::new(cfg, links, routes)))
     }

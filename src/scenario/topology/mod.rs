@@ -366,7 +366,20 @@ pub fn load_network_spec(path: &Path) -> Result<(Topology, NetworkSpec), Vec<Con
 /// Validates a topology file's text completely (what `voicetwin check` does).
 pub fn check_topology(path: &Path, text: &str) -> Result<(), Vec<ConfigError>> {
     let topology = Topology::parse(path, text).map_err(|e| vec![e])?;
-    topology.to_spec(path, text).map(|_| ())
+    if topology.deployment.is_some() {
+        // Build every element too: the deployment's names, numbers and element settings.
+        let models = super::build::builtin_model_map();
+        super::build::build_world(
+            path,
+            text,
+            &topology,
+            &models,
+            &crate::sim::RngFactory::new(0),
+        )
+        .map(|_| ())
+    } else {
+        topology.to_spec(path, text).map(|_| ())
+    }
 }
 
 #[cfg(test)]
