@@ -120,9 +120,15 @@ enum Target {
     RelayB { slot: u32, channel: Channel },
 }
 
+/// Decides whether a free media address may be handed out. A live driver binds the real
+/// RTP and RTCP sockets here and refuses addresses the operating system has given to
+/// someone else; the simulator has none (every address of a node is free).
+pub type PortGate = Box<dyn FnMut(SocketAddrV4) -> bool>;
+
 /// Every media session and relay of a run.
 pub struct MediaEngine {
     rngs: RngFactory,
+    gate: Option<PortGate>,
     sessions: Vec<SessionSlot>,
     free_sessions: Vec<u32>,
     relays: Vec<RelaySlot>,
@@ -141,6 +147,9 @@ pub struct MediaEngine {
     pub(crate) closed: Vec<(CallTag, MediaLegReport)>,
     /// Sessions opened per call (the call book counts them).
     pub(crate) opened: Vec<CallTag>,
+    /// RTP addresses no longer used by any session or relay; kept only when a port gate
+    /// is installed (the live driver closes their sockets).
+    pub(crate) released: Vec<SocketAddrV4>,
     session_counter: u64,
     relayed_total: u64,
     peak_relays: usize,
@@ -157,6 +166,7 @@ impl MediaEngine {
     pub fn new(rngs: RngFactory) -> Self {
         MediaEngine {
             rngs,
+            gate: None,
             sessions: Vec::new(),
             free_sessions: Vec::new(),
             relays: Vec::new(),
@@ -169,6 +179,7 @@ impl MediaEngine {
             events: Vec::new(),
             closed: Vec::new(),
             opened: Vec::new(),
+            released: Vec::new(),
             session_counter: 0,
             relayed_total: 0,
             peak_relays: 0,
@@ -188,12 +199,17 @@ impl MediaEngine {
                 port + 2
             };
             let addr = SocketAddrV4::new(ip, port);
-            if !self.by_addr.contains_key(&addr) {
+            if !self.by_addr.contains_key(&addr) && self.gate.as_mut().is_none_or(|g| g(addr)) {
                 return addr;
             }
         }
         // Every port of the address is in use (20,000 sessions on one IP): reuse the first.
         SocketAddrV4::new(ip, FIRST_MEDIA_PORT)
+    }
+
+    /// Consults `gate` before handing out any media address (see [`PortGate`]).
+    pub fn set_port_gate(&mut self, gate: PortGate) {
+        self.gate = Some(gate);
     }
 
     /// Whether `addr` is a media address of an open session or relay.
@@ -213,6 +229,9 @@ impl MediaEngine {
     }
 
     fn unbind(&mut self, rtp: SocketAddrV4) {
+        if self.gate.is_some() {
+            self.released.push(rtp);
+        }
         self.by_addr.remove(&rtp);
         self.by_addr
             .remove(&SocketAddrV4::new(*rtp.ip(), rtp.port().wrapping_add(1)));

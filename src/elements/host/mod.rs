@@ -12,7 +12,7 @@ mod media;
 mod tdm_links;
 
 pub use cx::Cx;
-pub use media::{MEDIA_DSCP, MediaEngine, MediaKey, MediaSpec, MediaUpdate, RelaySpec};
+pub use media::{MEDIA_DSCP, MediaEngine, MediaKey, MediaSpec, MediaUpdate, PortGate, RelaySpec};
 pub use tdm_links::{TdmLinkSpec, TdmLinks};
 
 use super::callbook::CallBook;
