@@ -4,7 +4,9 @@
 //! logic. Output that tests rely on (`ok: FILE (Kind)`, `error: FILE:LINE:COL: ...`) stays
 //! stable.
 
+pub mod call;
 pub mod check;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -27,6 +29,10 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve a model as a live SIP endpoint on a real UDP socket (the digital twin).
+    Serve(serve::ServeArgs),
+    /// Place real calls from our user agent to a live SIP peer.
+    Call(call::CallArgs),
 }
 
 /// Parses the command line and runs it.
@@ -41,5 +47,7 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Serve(args) => serve::run(args),
+        Command::Call(args) => call::run(args),
     }
 }

@@ -35,8 +35,9 @@ pub struct CallConfig {
     pub ring_timeout: SimDuration,
     /// The model shaping our user agent (`uas` for the plain one).
     pub model: LiveModel,
-    /// Our SIP address (port 0: any free port).
-    pub bind: SocketAddrV4,
+    /// Our SIP address (port 0: any free port); `None`: the local address the OS routes
+    /// toward the target from (loopback for a loopback target), any port.
+    pub bind: Option<SocketAddrV4>,
     pub seed: u64,
 }
 
@@ -214,6 +215,17 @@ impl fmt::Display for CallReport {
     }
 }
 
+/// The local address the OS would send from toward `target` (no packet is sent).
+fn local_ip_toward(target: SocketAddrV4) -> Result<std::net::Ipv4Addr, LiveError> {
+    let io = |e| LiveError::Io("finding the local address toward the target", e);
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").map_err(io)?;
+    probe.connect(target).map_err(io)?;
+    match probe.local_addr().map_err(io)? {
+        SocketAddr::V4(a) => Ok(*a.ip()),
+        SocketAddr::V6(_) => Ok(std::net::Ipv4Addr::LOCALHOST),
+    }
+}
+
 /// The scripted calls' common parts.
 fn script(index: u32, target: &Target, cfg: &CallConfig) -> CallScript {
     CallScript {
@@ -273,7 +285,11 @@ impl Caller {
             ..HostOptions::default()
         };
         let mut host = LiveHost::new(rngs.clone(), options)?;
-        let socket = SipSocket::bind(cfg.bind)?;
+        let bind = match cfg.bind {
+            Some(b) => b,
+            None => SocketAddrV4::new(local_ip_toward(target.addr)?, 0),
+        };
+        let socket = SipSocket::bind(bind)?;
         let local = socket.local();
         let (element, applied) =
             calling_element(&cfg.model, local, &target.host, target.addr, &rngs);
@@ -341,11 +357,17 @@ impl Caller {
                 results.push(r);
             }
         }
+        let elapsed = Duration::from_nanos(self.host.now().saturating_since(start).as_nanos());
+        if !interrupted {
+            // Our last BYEs ended their calls when they were sent; wait for the answers.
+            self.host
+                .linger(Duration::from_millis(200), Duration::from_secs(2))?;
+        }
         results.sort_by_key(|r| r.index);
         Ok(CallReport {
             results,
             stats: self.host.stats(),
-            elapsed: Duration::from_nanos(self.host.now().saturating_since(start).as_nanos()),
+            elapsed,
             interrupted,
         })
     }
@@ -378,7 +400,7 @@ mod tests {
             hold: SimDuration::ZERO,
             ring_timeout: SimDuration::from_secs(1),
             model: LiveModel::Uas,
-            bind: "127.0.0.1:0".parse().unwrap(),
+            bind: None,
             seed: 1,
         };
         assert!(Caller::start(&cfg).is_err());

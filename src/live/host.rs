@@ -354,6 +354,24 @@ impl LiveHost {
         }
     }
 
+    /// Keeps serving until no SIP datagram has arrived for `quiet`, at most `max`: lets the
+    /// last transactions (the responses to our final BYEs) complete before the host goes.
+    pub fn linger(&mut self, quiet: Duration, max: Duration) -> Result<(), LiveError> {
+        let to_sim = |d: Duration| SimDuration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let deadline = self.clock.now() + to_sim(max);
+        let mut seen = self.stats.sip_in;
+        let mut last_change = self.clock.now();
+        self.run_until(deadline, |h| {
+            let now = h.clock.now();
+            if h.stats.sip_in != seen {
+                seen = h.stats.sip_in;
+                last_change = now;
+            }
+            now.saturating_since(last_change) >= to_sim(quiet)
+        })?;
+        Ok(())
+    }
+
     /// Reads what one socket has, up to the budget (the rest waits for the next turn).
     fn drain(&mut self, index: usize) {
         let mut buf = std::mem::take(&mut self.buf);
