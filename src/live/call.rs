@@ -359,9 +359,10 @@ impl Caller {
         }
         let elapsed = Duration::from_nanos(self.host.now().saturating_since(start).as_nanos());
         if !interrupted {
-            // Our last BYEs ended their calls when they were sent; wait for the answers.
+            // Our last BYEs ended their calls when they were sent; wait for the answers (and
+            // let our UA retransmit a BYE whose answer was lost).
             self.host
-                .linger(Duration::from_millis(200), Duration::from_secs(2))?;
+                .linger(super::serve::LINGER_QUIET, super::serve::LINGER_MAX)?;
         }
         results.sort_by_key(|r| r.index);
         Ok(CallReport {

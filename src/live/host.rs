@@ -33,6 +33,9 @@ pub struct HostOptions {
     pub media_reservation_ttl: SimDuration,
     /// The most RTP/RTCP socket pairs bound at once.
     pub max_media_pairs: usize,
+    /// Bind real sockets for media addresses. Off (signalling only), the media engine
+    /// hands out addresses as in the simulator and nothing listens on them.
+    pub bind_media: bool,
 }
 
 impl Default for HostOptions {
@@ -41,6 +44,7 @@ impl Default for HostOptions {
             script_inbound: Some(SimDuration::ZERO),
             media_reservation_ttl: SimDuration::from_secs(180),
             max_media_pairs: 4096,
+            bind_media: true,
         }
     }
 }
@@ -74,9 +78,15 @@ pub struct SipSocket {
 }
 
 impl SipSocket {
-    /// Binds a UDP socket; port 0 takes a free port.
+    /// Binds a UDP socket; port 0 takes a free port. Its buffers are enlarged (up to the
+    /// system's limits) so that a burst from a load generator waits in the kernel rather
+    /// than being dropped while the loop is busy.
     pub fn bind(addr: SocketAddrV4) -> Result<SipSocket, LiveError> {
         let sock = bind_udp(addr).map_err(|source| LiveError::Bind { addr, source })?;
+        let tuned = socket2::SockRef::from(&sock);
+        // Best effort: the kernel caps both at net.core.{r,w}mem_max.
+        let _ = tuned.set_recv_buffer_size(SIP_RECV_BUFFER);
+        let _ = tuned.set_send_buffer_size(SIP_SEND_BUFFER);
         let local = match sock.local_addr() {
             Ok(SocketAddr::V4(a)) => a,
             Ok(SocketAddr::V6(_)) | Err(_) => addr,
@@ -139,6 +149,9 @@ impl<T> Slab<T> {
     }
 }
 
+/// SIP socket buffer sizes asked for (bytes).
+const SIP_RECV_BUFFER: usize = 4 << 20;
+const SIP_SEND_BUFFER: usize = 1 << 20;
 /// Datagrams read from one socket before the others get a turn.
 const READ_BUDGET: usize = 256;
 /// Timers run in one turn before sockets get a turn.
@@ -181,7 +194,9 @@ impl LiveHost {
         let poll = Poll::new().map_err(|e| LiveError::Io("creating the poller", e))?;
         let reserved = Reserved::new(options.max_media_pairs);
         let mut media = MediaEngine::new(rngs);
-        media.set_port_gate(port_gate(std::rc::Rc::clone(&reserved)));
+        if options.bind_media {
+            media.set_port_gate(port_gate(std::rc::Rc::clone(&reserved)));
+        }
         Ok(LiveHost {
             clock: WallClock::new(),
             poll,
@@ -405,6 +420,7 @@ impl LiveHost {
                     self.stats.sip_in += 1;
                     self.inbound.on_received(now, payload, &mut self.calls);
                     self.with_element(now, id, |el, cx| el.on_datagram(cx, local, src, payload));
+                    self.inbound.done_with_message();
                 }
                 Role::Media { .. } => {
                     self.stats.media_in += 1;
@@ -495,15 +511,28 @@ impl LiveHost {
         f(element, &mut cx);
         self.adopt_media_sockets(now);
         self.flush(now);
+        self.close_unused_inbound_media();
         self.rearm(id);
+    }
+
+    /// Closes the media sockets of inbound calls that ended without a session on them.
+    fn close_unused_inbound_media(&mut self) {
+        for rtp in std::mem::take(&mut self.inbound.released) {
+            if !self.media.owns(&rtp) {
+                self.sockets.close_media_pair(self.poll.registry(), rtp);
+            }
+        }
+        self.sockets.publish(&self.reserved);
     }
 
     /// Registers the media sockets the port gate bound while an element ran.
     fn adopt_media_sockets(&mut self, now: SimTime) {
         // An error here means epoll refused a socket: its media is lost, the call goes on.
-        let _ = self
-            .sockets
-            .adopt(self.poll.registry(), &self.reserved, now);
+        if let Ok(adopted) = self.sockets.adopt(self.poll.registry(), &self.reserved, now) {
+            if !adopted.is_empty() {
+                self.inbound.attach_media(&adopted);
+            }
+        }
         let pairs = self.sockets.media_pairs();
         self.stats.peak_media_pairs = self.stats.peak_media_pairs.max(pairs);
     }

@@ -17,6 +17,7 @@ use crate::elements::{CallTag, ElementId};
 use crate::sim::{SimDuration, SimTime};
 use crate::sip::wire::{HeaderName, Message, Method, NameAddr, Request};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddrV4;
 
 /// The element id under which the host notes for a caller outside the host.
 pub const REMOTE_PARTY: ElementId = ElementId(u32::MAX);
@@ -56,6 +57,8 @@ enum State {
 struct InCall {
     tag: Option<CallTag>,
     state: State,
+    /// Media addresses the element took while handling this call's messages.
+    media: Vec<SocketAddrV4>,
 }
 
 /// The inbound-call tracker of a host.
@@ -66,6 +69,10 @@ pub(crate) struct Inbound {
     calls: HashMap<String, InCall>,
     ended: VecDeque<(SimTime, String)>,
     ended_set: HashSet<String>,
+    /// The tracked call of the message being handled.
+    current: Option<String>,
+    /// Media addresses of calls that ended; the host closes those no session uses.
+    pub(crate) released: Vec<SocketAddrV4>,
     pub(crate) stats: InboundStats,
 }
 
@@ -77,6 +84,8 @@ impl Inbound {
             calls: HashMap::new(),
             ended: VecDeque::new(),
             ended_set: HashSet::new(),
+            current: None,
+            released: Vec::new(),
             stats: InboundStats::default(),
         }
     }
@@ -86,15 +95,32 @@ impl Inbound {
         self.calls.len()
     }
 
+    /// Media addresses the element took while handling the current message belong to
+    /// its call (released when the call ends, whether or not media ever flowed).
+    pub(crate) fn attach_media(&mut self, addrs: &[SocketAddrV4]) {
+        if let Some(c) = self.current.as_ref().and_then(|id| self.calls.get_mut(id)) {
+            c.media.extend_from_slice(addrs);
+        }
+    }
+
+    /// The element has handled the current message.
+    pub(crate) fn done_with_message(&mut self) {
+        self.current = None;
+    }
+
     /// A datagram received by an element, before the element sees it.
     pub(crate) fn on_received(&mut self, now: SimTime, bytes: &[u8], book: &mut CallBook) {
         self.forget_old(now);
+        self.current = None;
         let Ok(Message::Request(req)) = Message::parse(bytes) else {
             return;
         };
         let Some(call_id) = req.headers.get(HeaderName::CallId) else {
             return;
         };
+        if self.calls.contains_key(call_id) {
+            self.current = Some(call_id.to_string());
+        }
         match req.method {
             Method::Invite => {
                 let to_tag = req
@@ -118,8 +144,10 @@ impl Inbound {
                     InCall {
                         tag,
                         state: State::Offered,
+                        media: Vec::new(),
                     },
                 );
+                self.current = Some(call_id.to_string());
             }
             Method::Bye => {
                 let call_id = call_id.to_string();
@@ -203,6 +231,7 @@ impl Inbound {
 
     fn end(&mut self, now: SimTime, call_id: &str, book: &mut CallBook) {
         if let Some(call) = self.calls.remove(call_id) {
+            self.released.extend(call.media);
             if let Some(tag) = call.tag {
                 book.note(now, tag, REMOTE_PARTY, CallNote::Ended);
             }

@@ -10,6 +10,11 @@ use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// After the last call, the host stays until the peer has been quiet for two T1 (a lost
+/// response's retransmitted request comes after T1), at most 5 s.
+pub(crate) const LINGER_QUIET: Duration = Duration::from_millis(1000);
+pub(crate) const LINGER_MAX: Duration = Duration::from_secs(5);
+
 /// How to serve.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
@@ -85,6 +90,7 @@ impl Server {
         let rngs = RngFactory::new(cfg.seed);
         let options = HostOptions {
             script_inbound: cfg.media.then_some(cfg.answer_after),
+            bind_media: cfg.media,
             ..HostOptions::default()
         };
         let mut host = LiveHost::new(rngs.clone(), options)?;
@@ -148,6 +154,11 @@ impl Server {
             }
             false
         })?;
+        let elapsed = Duration::from_nanos(self.host.now().saturating_since(started).as_nanos());
+        if reason == StopReason::MaxCalls {
+            // Answer retransmissions (a BYE whose 200 was lost) before going away.
+            self.host.linger(LINGER_QUIET, LINGER_MAX)?;
+        }
         let open_calls = self.host.inbound_open();
         self.host.finish_all();
         while let Some(log) = self.host.pop_finished() {
@@ -155,7 +166,7 @@ impl Server {
         }
         Ok(ServeSummary {
             stats: self.host.stats(),
-            elapsed: Duration::from_nanos(self.host.now().saturating_since(started).as_nanos()),
+            elapsed,
             reason,
             open_calls,
         })

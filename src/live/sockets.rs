@@ -103,15 +103,17 @@ impl Sockets {
         }
     }
 
-    /// Adopts the media pairs the gate bound.
+    /// Adopts the media pairs the gate bound; returns their RTP addresses.
     pub(crate) fn adopt(
         &mut self,
         registry: &Registry,
         pool: &ReservedPairs,
         now: SimTime,
-    ) -> Result<(), LiveError> {
+    ) -> Result<Vec<SocketAddrV4>, LiveError> {
         let pairs = std::mem::take(&mut pool.borrow_mut().pairs);
+        let mut adopted = Vec::with_capacity(pairs.len());
         for (rtp, a, b) in pairs {
+            adopted.push(rtp);
             let rtcp = rtcp_of(rtp);
             for (sock, local) in [(a, rtp), (b, rtcp)] {
                 let role = Role::Media {
@@ -124,7 +126,7 @@ impl Sockets {
             self.media_pairs += 1;
         }
         pool.borrow_mut().live = self.media_pairs;
-        Ok(())
+        Ok(adopted)
     }
 
     /// Closes the RTP/RTCP pair at `rtp` (the media engine released it).

@@ -161,6 +161,8 @@ pub(crate) type ArmedTimer = Option<(SimTime, EventId)>;
 
 const FIRST_MEDIA_PORT: u16 = 20_000;
 const LAST_MEDIA_PORT: u16 = 59_998;
+/// Consecutive refusals after which the port gate is taken to be exhausted.
+const GATE_REFUSALS: u32 = 64;
 
 impl MediaEngine {
     pub fn new(rngs: RngFactory) -> Self {
@@ -191,6 +193,7 @@ impl MediaEngine {
     /// out in ascending order and reused after wrapping, skipping ports in use.
     pub fn allocate(&mut self, ip: Ipv4Addr) -> SocketAddrV4 {
         let next = self.next_port.entry(ip).or_insert(FIRST_MEDIA_PORT);
+        let mut refused = 0;
         for _ in 0..((LAST_MEDIA_PORT - FIRST_MEDIA_PORT) / 2) {
             let port = *next;
             *next = if port >= LAST_MEDIA_PORT {
@@ -199,11 +202,24 @@ impl MediaEngine {
                 port + 2
             };
             let addr = SocketAddrV4::new(ip, port);
-            if !self.by_addr.contains_key(&addr) && self.gate.as_mut().is_none_or(|g| g(addr)) {
+            if self.by_addr.contains_key(&addr) {
+                continue;
+            }
+            let Some(gate) = self.gate.as_mut() else {
+                return addr;
+            };
+            if gate(addr) {
                 return addr;
             }
+            // A gate that refuses this many in a row is out of sockets, not unlucky: stop
+            // scanning.
+            refused += 1;
+            if refused >= GATE_REFUSALS {
+                break;
+            }
         }
-        // Every port of the address is in use (20,000 sessions on one IP): reuse the first.
+        // Every port of the address is in use (20,000 sessions on one IP), or the gate has
+        // no socket left: reuse the first (its media goes nowhere).
         SocketAddrV4::new(ip, FIRST_MEDIA_PORT)
     }
 
