@@ -189,6 +189,10 @@ fn cancel_before_answer_gets_200_and_487() {
     let (summary, calls) = server.stop();
     let i = summary.stats.inbound;
     assert_eq!((i.offered, i.answered, i.cancelled), (1, 0, 1), "{summary}");
+    // The element took a media address (RTP/RTCP sockets) for the call but never opened a
+    // session on it: the sockets are closed with the call, not left to a timeout.
+    assert_eq!(summary.stats.peak_media_pairs, 1, "{summary}");
+    assert_eq!(summary.stats.media_pairs, 0, "{summary}");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].outcome, CallOutcome::NoAnswer);
 }
