@@ -112,6 +112,13 @@ impl Inbound {
     pub(crate) fn on_received(&mut self, now: SimTime, bytes: &[u8], book: &mut CallBook) {
         self.forget_old(now);
         self.current = None;
+        // Only INVITE and BYE matter, and the method is the first token (RFC 3261 §7.1):
+        // other messages are not parsed twice.
+        // Media an element takes is attached to the call of the INVITE (or re-INVITE) that
+        // made it take it.
+        if !(bytes.starts_with(b"INVITE ") || bytes.starts_with(b"BYE ")) {
+            return;
+        }
         let Ok(Message::Request(req)) = Message::parse(bytes) else {
             return;
         };
@@ -159,7 +166,11 @@ impl Inbound {
 
     /// A datagram an element sent.
     pub(crate) fn on_sent(&mut self, now: SimTime, bytes: &[u8], book: &mut CallBook) {
-        if self.calls.is_empty() {
+        // What matters: responses to INVITEs (not 100 Trying) and BYEs.
+        if self.calls.is_empty()
+            || bytes.starts_with(b"SIP/2.0 100 ")
+            || !(bytes.starts_with(b"SIP/2.0 ") || bytes.starts_with(b"BYE "))
+        {
             return;
         }
         let Ok(msg) = Message::parse(bytes) else {
