@@ -91,8 +91,11 @@ CHILDREN+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$SERVE_LOG" && break; sleep 0.05; done
 OUR_PORT=$(sed -n 's/^listening on udp:127.0.0.1:\([0-9]*\)$/\1/p' "$SERVE_LOG")
 OUR_RESULT=$(run_uac "$OUR_PORT")
-kill -INT "${CHILDREN[-1]}" 2>/dev/null || true
-sleep 0.3
+# It exits by itself after --max-calls (and its linger); a signal stops it otherwise.
+SERVE_PID="${CHILDREN[-1]}"
+for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+kill -INT "$SERVE_PID" 2>/dev/null || true
+wait "$SERVE_PID" 2>/dev/null || true
 
 echo
 report "SIPp uac -> SIPp uas (loopback)" "$SIPP_RESULT"
@@ -103,5 +106,7 @@ grep -E '^(summary|messages):' "$SERVE_LOG" | sed 's/^/    voicetwin /' || true
 if [ -z "${SKIP_CRITERION:-}" ]; then
   echo
   echo "in-memory basic call flow (cargo bench --bench sip -- calls):"
-  cargo bench --quiet --bench sip -- calls 2>/dev/null | grep -E 'basic_call|thrpt' | sed 's/^/    /'
+  cargo bench --quiet --bench sip -- calls 2>/dev/null >"$WORK/bench.log" || true
+  printf '    %s\n' "$(grep -m1 -E 'basic_call' "$WORK/bench.log")"
+  grep -A3 -E 'basic_call' "$WORK/bench.log" | grep -m1 'thrpt' | sed 's/^ */    /'
 fi
