@@ -52,7 +52,11 @@ fn twenty_calls_with_media_both_ways() {
     assert_eq!(summary.stats.inbound.completed, 20, "{summary}");
     assert_eq!(served.len(), 20);
     assert!(served.iter().all(|c| c.outcome == CallOutcome::Answered));
-    assert!(served.iter().all(|c| c.callee == "alice" && c.caller == "voicetwin"));
+    assert!(
+        served
+            .iter()
+            .all(|c| c.callee == "alice" && c.caller == "voicetwin")
+    );
     // Both talk-spurt models talk in most 400 ms calls: across 20 calls each direction
     // carries audio (a silent side in every call has probability ~0.4^20).
     let heard_by_callee: u64 = served.iter().map(|c| c.audio_packets).sum();
@@ -97,8 +101,16 @@ fn no_common_codec_fails_every_call_with_488() {
     assert!(codecs.detail.ends_with("PCMU"), "{codecs}");
     let report = caller.run(&cfg, &AtomicBool::new(false), |_| {}).unwrap();
     assert_eq!(report.failed(), 3, "{report}");
-    assert!(report.results.iter().all(|r| r.status == Some(488)), "{report}");
-    assert!(report.results.iter().all(|r| r.outcome == CallOutcome::Failed));
+    assert!(
+        report.results.iter().all(|r| r.status == Some(488)),
+        "{report}"
+    );
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| r.outcome == CallOutcome::Failed)
+    );
     let (summary, _) = server.stop();
     assert_eq!(summary.stats.inbound.failed, 3, "{summary}");
 }

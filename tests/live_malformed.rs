@@ -12,7 +12,10 @@ const WAIT: Duration = Duration::from_secs(3);
 /// A request with the usual headers; `{start}` is the request line, `{extra}` more headers.
 fn request(start: &str, method: &str, call_id: &str, drop: &[&str]) -> String {
     let headers = [
-        ("Via", "SIP/2.0/UDP LOCAL;branch=z9hG4bK-CALLID".replace("CALLID", call_id)),
+        (
+            "Via",
+            "SIP/2.0/UDP LOCAL;branch=z9hG4bK-CALLID".replace("CALLID", call_id),
+        ),
         ("Max-Forwards", "70".to_string()),
         ("From", "<sip:tester@127.0.0.1>;tag=t1".to_string()),
         ("To", "<sip:service@127.0.0.1>".to_string()),
@@ -55,16 +58,29 @@ fn malformed_requests_get_rfc3261_responses_over_udp() {
     // 400 naming the missing header: Max-Forwards, then From.
     for (i, missing) in ["Max-Forwards", "From"].into_iter().enumerate() {
         let id = format!("m2-{i}");
-        let req = request("INVITE sip:service@127.0.0.1 SIP/2.0", "INVITE", &id, &[missing]);
+        let req = request(
+            "INVITE sip:service@127.0.0.1 SIP/2.0",
+            "INVITE",
+            &id,
+            &[missing],
+        );
         let r = answer_to(&client, &req);
         assert_eq!(status(&r), 400, "{r}");
         let reason = r.lines().next().unwrap();
-        assert!(reason.contains(missing), "reason should name {missing}: {reason}");
+        assert!(
+            reason.contains(missing),
+            "reason should name {missing}: {reason}"
+        );
     }
 
     // 400: Content-Length larger than the body.
-    let short = request("OPTIONS sip:service@127.0.0.1 SIP/2.0", "OPTIONS", "m3", &[])
-        .replace("Content-Length: 0", "Content-Length: 500");
+    let short = request(
+        "OPTIONS sip:service@127.0.0.1 SIP/2.0",
+        "OPTIONS",
+        "m3",
+        &[],
+    )
+    .replace("Content-Length: 0", "Content-Length: 500");
     let r = answer_to(&client, &short);
     assert_eq!(status(&r), 400, "{r}");
 
@@ -93,7 +109,12 @@ fn malformed_requests_get_rfc3261_responses_over_udp() {
     // 505: SIP/7.0 (RFC 4475 §3.4.? `badvers`).
     let r = answer_to(
         &client,
-        &request("OPTIONS sip:service@127.0.0.1 SIP/7.0", "OPTIONS", "m6", &[]),
+        &request(
+            "OPTIONS sip:service@127.0.0.1 SIP/7.0",
+            "OPTIONS",
+            "m6",
+            &[],
+        ),
     );
     assert_eq!(status(&r), 505, "{r}");
 
@@ -105,10 +126,18 @@ fn malformed_requests_get_rfc3261_responses_over_udp() {
     // The server still serves: OPTIONS gets 200 with Allow.
     let r = answer_to(
         &client,
-        &request("OPTIONS sip:service@127.0.0.1 SIP/2.0", "OPTIONS", "m7", &[]),
+        &request(
+            "OPTIONS sip:service@127.0.0.1 SIP/2.0",
+            "OPTIONS",
+            "m7",
+            &[],
+        ),
     );
     assert_eq!(status(&r), 200, "{r}");
-    assert!(header(&r, "Allow").is_some_and(|a| a.contains("INVITE")), "{r}");
+    assert!(
+        header(&r, "Allow").is_some_and(|a| a.contains("INVITE")),
+        "{r}"
+    );
 
     let (summary, _) = server.stop();
     assert_eq!(summary.stats.inbound.answered, 0);

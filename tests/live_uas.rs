@@ -85,7 +85,10 @@ fn a_call_with_hold_resume_options_and_bye_then_a_cancelled_call() {
     let got = c.until_final("INVITE", WAIT);
     let ok = got.last().unwrap();
     assert_eq!(status(ok), 200, "{got:#?}");
-    assert!(got.iter().any(|m| status(m) == 180), "rings first: {got:#?}");
+    assert!(
+        got.iter().any(|m| status(m) == 180),
+        "rings first: {got:#?}"
+    );
     let tag = to_tag(ok).expect("200 carries a To tag");
     let (their_rtp, dir) = media_of(ok);
     assert_eq!(dir, "sendrecv");
@@ -100,7 +103,12 @@ fn a_call_with_hold_resume_options_and_bye_then_a_cancelled_call() {
     }
 
     // Hold: our offer is sendonly, the answer must be recvonly (RFC 3264 §6.1).
-    c.send(&invite("live-1", 2, Some(&tag), &sdp(my_rtp, "sendonly", 2)));
+    c.send(&invite(
+        "live-1",
+        2,
+        Some(&tag),
+        &sdp(my_rtp, "sendonly", 2),
+    ));
     let got = c.until_final("INVITE", WAIT);
     let ok = got.last().unwrap();
     assert_eq!(status(ok), 200, "{got:#?}");
@@ -122,7 +130,12 @@ fn a_call_with_hold_resume_options_and_bye_then_a_cancelled_call() {
     }
 
     // Resume.
-    c.send(&invite("live-1", 3, Some(&tag), &sdp(my_rtp, "sendrecv", 3)));
+    c.send(&invite(
+        "live-1",
+        3,
+        Some(&tag),
+        &sdp(my_rtp, "sendrecv", 3),
+    ));
     let got = c.until_final("INVITE", WAIT);
     assert_eq!(media_of(got.last().unwrap()).1, "sendrecv");
     c.send(&in_dialog("ACK", "live-1", 3, &tag, "ack3"));
@@ -151,7 +164,10 @@ fn a_call_with_hold_resume_options_and_bye_then_a_cancelled_call() {
     assert!(summary.stats.media_in >= 25, "{summary}");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].outcome, CallOutcome::Answered);
-    assert_eq!((calls[0].caller.as_str(), calls[0].callee.as_str()), ("tester", "service"));
+    assert_eq!(
+        (calls[0].caller.as_str(), calls[0].callee.as_str()),
+        ("tester", "service")
+    );
     assert!(calls[0].audio_packets >= 20, "{calls:?}");
     assert!(heard_back || summary.stats.media_out > 0, "{summary}");
 }
@@ -170,13 +186,11 @@ fn cancel_before_answer_gets_200_and_487() {
             break m;
         }
     };
-    let cancel = format!(
-        "CANCEL sip:service@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-live-2-1\r\n\
+    let cancel = "CANCEL sip:service@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-live-2-1\r\n\
          Max-Forwards: 70\r\nFrom: \"Tester\" <sip:tester@127.0.0.1>;tag=ft\r\n\
          To: <sip:service@127.0.0.1>\r\nCall-ID: live-2\r\nCSeq: 1 CANCEL\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
-    c.send(&cancel);
+         Content-Length: 0\r\n\r\n";
+    c.send(cancel);
     let got = c.until_final("CANCEL", WAIT);
     assert_eq!(status(got.last().unwrap()), 200);
     let got = c.until_final("INVITE", WAIT);

@@ -37,11 +37,27 @@ fn sipp_uac_completes_100_calls_against_serve_uas() {
     sipp.args(["-sn", "uac", &addr, "-i", "127.0.0.1"])
         .args(["-p", &free_port().to_string()])
         .args(["-mp", &free_port_pair().to_string()])
-        .args(["-m", &CALLS.to_string(), "-r", "50", "-d", "200", "-rtp_echo"])
+        .args([
+            "-m",
+            &CALLS.to_string(),
+            "-r",
+            "50",
+            "-d",
+            "200",
+            "-rtp_echo",
+        ])
         .args(["-timeout", "60s", "-timeout_error", "-nostdin"]);
     let (status, sipp_out) = Guard::spawn("sipp uac", &mut sipp).wait(Duration::from_secs(90));
-    assert_eq!(status.code(), Some(0), "SIPp reports failed calls:\n{sipp_out}");
-    assert_eq!(sipp_count(&sipp_out, "Successful call"), Some(CALLS), "{sipp_out}");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIPp reports failed calls:\n{sipp_out}"
+    );
+    assert_eq!(
+        sipp_count(&sipp_out, "Successful call"),
+        Some(CALLS),
+        "{sipp_out}"
+    );
     assert_eq!(sipp_count(&sipp_out, "Failed call"), Some(0), "{sipp_out}");
 
     let (status, out) = server.wait(Duration::from_secs(20));
@@ -54,7 +70,10 @@ fn sipp_uac_completes_100_calls_against_serve_uas() {
     assert!(line(&out, "stopped:").contains("MaxCalls"), "{out}");
     // Our RTP went to SIPp's media port and came back echoed.
     let messages = line(&out, "messages:");
-    assert!(field(messages, "rtp_out").unwrap_or(0) >= CALLS, "{messages}");
+    assert!(
+        field(messages, "rtp_out").unwrap_or(0) >= CALLS,
+        "{messages}"
+    );
     assert!(field(messages, "rtp_in").unwrap_or(0) > 0, "{messages}");
 }
 
@@ -86,11 +105,18 @@ fn our_uac_completes_100_calls_against_sipp_uas() {
     let messages = line(&out, "messages:");
     // 180, 200 and the BYE's 200 per call, all received.
     assert_eq!(field(messages, "sip_in"), Some(3 * CALLS), "{messages}");
-    assert!(field(messages, "rtp_out").unwrap_or(0) >= CALLS, "{messages}");
+    assert!(
+        field(messages, "rtp_out").unwrap_or(0) >= CALLS,
+        "{messages}"
+    );
 
     // SIPp keeps each call 4 s after the BYE (its timewait), then exits.
     let (status, sipp_out) = sipp.wait(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{sipp_out}");
-    assert_eq!(sipp_count(&sipp_out, "Successful call"), Some(CALLS), "{sipp_out}");
+    assert_eq!(
+        sipp_count(&sipp_out, "Successful call"),
+        Some(CALLS),
+        "{sipp_out}"
+    );
     assert_eq!(sipp_count(&sipp_out, "Failed call"), Some(0), "{sipp_out}");
 }

@@ -284,7 +284,7 @@ impl Caller {
             media_reservation_ttl: cfg.ring_timeout + SimDuration::from_secs(40),
             ..HostOptions::default()
         };
-        let mut host = LiveHost::new(rngs.clone(), options)?;
+        let mut host = LiveHost::new(rngs, options)?;
         let bind = match cfg.bind {
             Some(b) => b,
             None => SocketAddrV4::new(local_ip_toward(target.addr)?, 0),

@@ -372,7 +372,8 @@ impl LiveHost {
     /// Keeps serving until no SIP datagram has arrived for `quiet`, at most `max`: lets the
     /// last transactions (the responses to our final BYEs) complete before the host goes.
     pub fn linger(&mut self, quiet: Duration, max: Duration) -> Result<(), LiveError> {
-        let to_sim = |d: Duration| SimDuration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let to_sim =
+            |d: Duration| SimDuration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let deadline = self.clock.now() + to_sim(max);
         let mut seen = self.stats.sip_in;
         let mut last_change = self.clock.now();
@@ -391,10 +392,7 @@ impl LiveHost {
     fn drain(&mut self, index: usize) {
         let mut buf = std::mem::take(&mut self.buf);
         let mut budget = READ_BUDGET;
-        loop {
-            let Some(s) = self.sockets.get(index) else {
-                break;
-            };
+        while let Some(s) = self.sockets.get(index) {
             let (local, role) = (s.local, s.role);
             let (len, src) = match s.sock.recv_from(&mut buf) {
                 Ok((len, SocketAddr::V4(src))) => (len, src),
@@ -528,7 +526,10 @@ impl LiveHost {
     /// Registers the media sockets the port gate bound while an element ran.
     fn adopt_media_sockets(&mut self, now: SimTime) {
         // An error here means epoll refused a socket: its media is lost, the call goes on.
-        if let Ok(adopted) = self.sockets.adopt(self.poll.registry(), &self.reserved, now) {
+        if let Ok(adopted) = self
+            .sockets
+            .adopt(self.poll.registry(), &self.reserved, now)
+        {
             if !adopted.is_empty() {
                 self.inbound.attach_media(&adopted);
             }

@@ -93,7 +93,7 @@ impl Server {
             bind_media: cfg.media,
             ..HostOptions::default()
         };
-        let mut host = LiveHost::new(rngs.clone(), options)?;
+        let mut host = LiveHost::new(rngs, options)?;
         let socket = SipSocket::bind(cfg.listen)?;
         let local = socket.local();
         let served = serving_element(&cfg.model, local, cfg.answer_after, &rngs)?;

@@ -316,7 +316,10 @@ impl Guard {
                 for r in self.readers.drain(..) {
                     out.push_str(&r.join().unwrap_or_default());
                 }
-                panic!("{} did not finish within {within:?}; output:\n{out}", self.name);
+                panic!(
+                    "{} did not finish within {within:?}; output:\n{out}",
+                    self.name
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -343,8 +346,8 @@ pub fn field(line: &str, key: &str) -> Option<u64> {
 pub fn sipp_count(output: &str, row: &str) -> Option<u64> {
     output
         .lines()
-        .filter(|l| l.trim_start().starts_with(row))
-        .last()
+        .rev()
+        .find(|l| l.trim_start().starts_with(row))
         .and_then(|l| l.split('|').nth(2))
         .and_then(|c| c.trim().parse().ok())
 }
