@@ -4,7 +4,9 @@
 #   2. SIPp uac -> `voicetwin serve uas --no-media` on loopback (our live driver, real
 #      sockets, the same sans-IO stack as the simulator);
 #   3. our in-memory call-flow benchmark: two sans-IO UAs driven in memory, the 7-message
-#      INVITE..BYE flow (`cargo bench --bench sip -- calls`).
+#      INVITE..BYE flow (`cargo bench --bench sip -- calls`);
+#   4. the same call between two live hosts over loopback sockets, both sides on one
+#      thread, without and with RTP sockets per call (`cargo bench --bench live`).
 #
 # Usage: benches/sipp_vs_voicetwin.sh            (defaults below)
 #        CALLS=20000 RATE=10000 LIMIT=50 benches/sipp_vs_voicetwin.sh
@@ -109,4 +111,10 @@ if [ -z "${SKIP_CRITERION:-}" ]; then
   cargo bench --quiet --bench sip -- calls 2>/dev/null >"$WORK/bench.log" || true
   printf '    %s\n' "$(grep -m1 -E 'basic_call' "$WORK/bench.log")"
   grep -A3 -E 'basic_call' "$WORK/bench.log" | grep -m1 'thrpt' | sed 's/^ */    /'
+  echo "live calls between two hosts on one thread over loopback (cargo bench --bench live):"
+  cargo bench --quiet --bench live 2>/dev/null >"$WORK/live.log" || true
+  for b in basic_call_loopback basic_call_loopback_media; do
+    printf '    live/%s\n' "$b"
+    grep -A3 -E "^live/$b\$" "$WORK/live.log" | grep -m1 'thrpt' | sed 's/^ */    /'
+  done
 fi
