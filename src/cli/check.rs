@@ -48,15 +48,9 @@ pub fn check_kind(kind: FileKind, path: &Path, text: &str) -> Result<(), Vec<Con
     match kind {
         FileKind::Topology => check_topology(path, text),
         FileKind::VendorModel => crate::vendor::check_file(path, text),
-        FileKind::Experiment => Err(vec![ConfigError::at(
-            path,
-            1,
-            1,
-            format!(
-                "no checker for `{}(...)` files yet: this build cannot validate them",
-                kind.struct_name()
-            ),
-        )]),
+        FileKind::Experiment => {
+            crate::experiment::scenario_runner::check_points(path, text).map(|_| ())
+        }
     }
 }
 

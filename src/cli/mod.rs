@@ -8,6 +8,13 @@ pub mod call;
 pub mod check;
 pub mod serve;
 
+mod chart;
+mod merge;
+mod run;
+mod trace;
+
+pub use run::SYNTHETIC_RUNNER_ENV;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +36,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run an experiment (default: the embedded incremental-vs-VoIP-only study).
+    Run(run::RunArgs),
+    /// Combine the shard directories of one sweep into its outputs.
+    Merge(merge::MergeArgs),
+    /// Redraw a result directory's charts without rerunning.
+    Chart(chart::ChartArgs),
+    /// Re-run one call of a sweep: a SIP ladder across every element and/or a pcap.
+    Trace(trace::TraceArgs),
     /// Serve a model as a live SIP endpoint on a real UDP socket (the digital twin).
     Serve(serve::ServeArgs),
     /// Place real calls from our user agent to a live SIP peer.
@@ -47,6 +62,10 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Run(args) => run::main(args),
+        Command::Merge(args) => merge::main(args),
+        Command::Chart(args) => chart::main(args),
+        Command::Trace(args) => trace::main(args),
         Command::Serve(args) => serve::run(args),
         Command::Call(args) => call::run(args),
     }

@@ -113,6 +113,8 @@ pub struct CallLog {
     pub limitations: BTreeSet<String>,
     pub muted: bool,
     pub media: Vec<MediaLegReport>,
+    /// Every SIP Call-ID of the call's legs (for traces).
+    pub call_ids: Vec<String>,
 }
 
 impl CallLog {
@@ -174,6 +176,7 @@ impl CallBook {
             limitations: BTreeSet::new(),
             muted: false,
             media: Vec::new(),
+            call_ids: Vec::new(),
         };
         self.open.insert(
             tag,
@@ -294,6 +297,7 @@ impl CallBook {
         for id in &call.call_ids {
             self.by_call_id.remove(id);
         }
+        call.log.call_ids = std::mem::take(&mut call.call_ids);
         if let Some(d) = detail {
             call.log.detail = d.to_string();
         }

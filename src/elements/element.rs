@@ -61,6 +61,7 @@ pub trait NetworkElement {
 macro_rules! elements {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// Every kind of element a deployment can hold.
+        #[allow(clippy::large_enum_variant)]
         pub enum Element {
             $($variant($ty),)*
         }
@@ -93,4 +94,14 @@ macro_rules! elements {
 
 elements! {
     Endpoint(super::endpoint::SipEndpoint),
+    FrontEnd(super::front_end::FrontEnd),
+    LyncPool(super::lync::LyncPool),
+    Voicemail(super::voicemail::Voicemail),
+    Mediation(super::mediation::MediationServer),
+    Gateway(super::gateway::Gateway),
+    Pstn(super::pstn::Pstn),
+    SipTrunk(super::sip_trunk::SipTrunkProvider),
+    Pbx(Box<super::pbx::Pbx>),
+    // Any other element (test parties, plug-ins) behind the trait.
+    Custom(Box<dyn NetworkElement>),
 }

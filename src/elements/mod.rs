@@ -9,13 +9,21 @@ pub mod build;
 pub mod callbook;
 mod element;
 pub mod endpoint;
+pub mod front_end;
+pub mod gateway;
 pub mod host;
+pub mod lync;
 pub mod media_policy;
+pub mod mediation;
 pub mod numbering;
+pub mod pbx;
+pub mod pstn;
 pub mod script;
+pub mod sip_trunk;
 pub mod spec;
 pub mod tdm;
 pub mod timers;
+pub mod voicemail;
 
 pub use element::{Command, Element, NetworkElement};
 

@@ -22,6 +22,10 @@ pub trait ElementKindSpec {
     fn kind(&self) -> &'static str;
     /// The SIP port it listens on.
     fn sip_port(&self) -> u16;
+    /// Further SIP ports it listens on (e.g. a Mediation Server's gateway-side port).
+    fn extra_sip_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
     /// Builds the element once every element is placed.
     fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError>;
 }
@@ -90,6 +94,7 @@ macro_rules! element_specs {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// One element of a deployment, as written in RON: `FrontEnd((name: ...))`.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[allow(clippy::large_enum_variant)]
         pub enum ElementSpec {
             $($variant($ty),)*
         }
@@ -107,6 +112,9 @@ macro_rules! element_specs {
             fn sip_port(&self) -> u16 {
                 match self { $(ElementSpec::$variant(s) => s.sip_port(),)* }
             }
+            fn extra_sip_ports(&self) -> Vec<u16> {
+                match self { $(ElementSpec::$variant(s) => s.extra_sip_ports(),)* }
+            }
             fn build(&self, env: &BuildEnv<'_>) -> Result<Element, BuildError> {
                 match self { $(ElementSpec::$variant(s) => s.build(env),)* }
             }
@@ -116,4 +124,12 @@ macro_rules! element_specs {
 
 element_specs! {
     Endpoint(EndpointSpec),
+    FrontEnd(super::front_end::FrontEndSpec),
+    LyncPool(super::lync::LyncPoolSpec),
+    Voicemail(super::voicemail::VoicemailSpec),
+    Mediation(super::mediation::MediationSpec),
+    Gateway(super::gateway::GatewaySpec),
+    Pstn(super::pstn::PstnSpec),
+    SipTrunk(super::sip_trunk::SipTrunkSpec),
+    Pbx(super::pbx::PbxSpec),
 }

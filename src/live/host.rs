@@ -590,6 +590,9 @@ impl LiveHost {
         for (tag, report) in std::mem::take(&mut self.media.closed) {
             self.calls.media_closed(tag, report);
         }
+        // Flow-level media (a simulator fidelity) needs the virtual network to report; a
+        // live host runs per-packet sessions only, so there are none to report.
+        self.media.closed_flows.clear();
         for rtp in std::mem::take(&mut self.media.released) {
             if !self.media.owns(&rtp) {
                 self.sockets.close_media_pair(self.poll.registry(), rtp);

@@ -2,24 +2,28 @@
 //! which of the model's behaviours that element applies on the wire.
 //!
 //! `uas` is the plain RFC 3261 user agent server: a [`SipEndpoint`] built from its
-//! [`EndpointSpec`] exactly as a deployment builds it. A vendor model is meant to be
-//! served by the element of its role (the IP-PBX or gateway element) built from its spec
-//! with [`build_from_spec`]; until those elements exist, it is served by a `SipEndpoint`
-//! with the model's capabilities applied where an endpoint can apply them (codecs, comfort
-//! noise, RFC 4733 events, RTCP), and every other behaviour is listed as not applied.
+//! [`EndpointSpec`] exactly as a deployment builds it. An IP-PBX model is served by the
+//! IP-PBX element built from its [`PbxSpec`] with [`build_from_spec`], behaviour engine and
+//! limitation rules included: its extensions [`PBX_EXTENSIONS`] ring its stations, other
+//! numbers go out over its Direct SIP trunk. A gateway model (whose element needs its TDM
+//! side) and a PBX model the element refuses are served by a `SipEndpoint` stand-in with
+//! the model's capabilities applied where an endpoint can apply them (codecs, comfort
+//! noise, RFC 4733 events, RTCP). Every behaviour not applied is listed as such.
 
 use super::error::LiveError;
 use crate::elements::Element;
 use crate::elements::build::{BuildEnv, Directory, Placement};
 use crate::elements::endpoint::{EndpointConfig, SipEndpoint};
 use crate::elements::media_policy::MediaPolicy;
+use crate::elements::numbering::{NumberKind, NumberPlan, NumberRange};
+use crate::elements::pbx::PbxSpec;
 use crate::elements::spec::{ElementKindSpec, ElementSpec, EndpointSpec};
 use crate::net::Network;
 use crate::scenario::topology::Topology;
 use crate::sim::{RngFactory, SimDuration};
 use crate::sip::Transport;
 use crate::sip::sdp::{Codec as SdpCodec, MediaCapabilities};
-use crate::vendor::{self, Capabilities, Codec, Support, VendorModel};
+use crate::vendor::{self, Capabilities, Codec, Deployment, Role, Support, VendorModel};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddrV4;
@@ -100,18 +104,41 @@ pub fn serving_element(
                 auto_answer_s: answer.as_secs_f64(),
                 media: MediaPolicy::default(),
             });
-            let element = build_from_spec(&spec, sip, &BTreeMap::new(), rngs)?;
+            let element = build_from_spec(
+                &spec,
+                sip,
+                &[],
+                NumberPlan::default(),
+                &BTreeMap::new(),
+                rngs,
+            )?;
             Ok(Served {
                 element,
                 description: "uas: plain RFC 3261 user agent server (SipEndpoint)".into(),
                 applied: Vec::new(),
             })
         }
-        // Hook: once the IP-PBX and gateway elements are on main, build them here from
-        // their spec (`build_from_spec` with the model in `models`) for `Role::IpPbx` and
-        // `Role::Gateway`; the endpoint stand-in below then goes away.
         LiveModel::Vendor(m) => {
-            let (caps, policy, applied) = apply_capabilities(m, sip);
+            let refused = match m.role {
+                Role::IpPbx => match pbx_element(m, sip, rngs) {
+                    Ok(served) => return Ok(served),
+                    Err(e) => Some(format!("the IP-PBX element refused the model: {e}")),
+                },
+                // Hook: the gateway element is built here once a live host can give it its
+                // TDM side (PRI links to a PSTN element of the same host).
+                Role::Gateway(_) => None,
+            };
+            let (caps, policy, mut applied) = apply_capabilities(m, sip);
+            if let Some(why) = refused {
+                applied.insert(
+                    0,
+                    Applied {
+                        behaviour: "element".into(),
+                        applied: false,
+                        detail: why,
+                    },
+                );
+            }
             let cfg = EndpointConfig {
                 name: m.id.clone(),
                 sip,
@@ -127,13 +154,117 @@ pub fn serving_element(
             Ok(Served {
                 element,
                 description: format!(
-                    "{} ({} {} {}, {:?}): served by a SipEndpoint stand-in until the element of its role is available",
+                    "{} ({} {} {}, {:?}): served by a SipEndpoint stand-in (no live element for its role)",
                     m.id, m.vendor, m.product, m.version, m.role
                 ),
                 applied,
             })
         }
     }
+}
+
+/// The extensions an IP-PBX model serves live: `1000`..`9999` (with or without `+`).
+pub const PBX_EXTENSIONS: (u64, u32) = (1000, 9000);
+
+/// The IP-PBX element for a model, placed at `sip`, its Direct SIP trunk pointing at the
+/// Mediation Server port of the same host.
+fn pbx_element(m: &VendorModel, sip: SocketAddrV4, rngs: &RngFactory) -> Result<Served, LiveError> {
+    let deployment = m
+        .deployments
+        .iter()
+        .copied()
+        .find(|d| !matches!(d, Deployment::DualForking | Deployment::DualForkingWithRcc))
+        .or_else(|| m.deployments.first().copied())
+        .unwrap_or(Deployment::IncrementalBehindPbx);
+    let spec = PbxSpec {
+        name: m.id.clone(),
+        node: LIVE_NODE.into(),
+        sip_port: Some(sip.port()),
+        model: m.id.clone(),
+        factory_config: false,
+        settings: Vec::new(),
+        deployment,
+        lync: "lync".into(),
+        provider: None,
+        pri: Vec::new(),
+        voicemail: None,
+        alternate_route: None,
+        hunt_groups: Vec::new(),
+        forwards: Vec::new(),
+        dual_forking: Default::default(),
+        rcc_target: None,
+        options_interval_s: 30,
+        options_down_after: 2,
+        sip_trunk_calls: None,
+        pstn_delay_ms: 15.0,
+        media: MediaPolicy::default(),
+    };
+    let config = spec.trunk_config(m);
+    let (first, count) = PBX_EXTENSIONS;
+    let numbers = NumberPlan {
+        ranges: vec![NumberRange {
+            kind: NumberKind::Pbx,
+            first,
+            count,
+            element: m.id.clone(),
+            site: "live".into(),
+        }],
+    };
+    let lync = SocketAddrV4::new(*sip.ip(), config.lync.mediation_port);
+    let models = BTreeMap::from([(m.id.clone(), m.clone())]);
+    let element = build_from_spec(
+        &ElementSpec::Pbx(spec),
+        sip,
+        &[("lync", "mediation", lync)],
+        numbers,
+        &models,
+        rngs,
+    )?;
+    let yes = |behaviour: &str, detail: String| Applied {
+        behaviour: behaviour.into(),
+        applied: true,
+        detail,
+    };
+    let ids: Vec<&str> = m.limitation_ids().map(|id| id.as_str()).collect();
+    let applied = vec![
+        yes(
+            "element",
+            format!(
+                "the IP-PBX element in deployment {deployment:?}, recommended trunk configuration"
+            ),
+        ),
+        yes(
+            "limitation rules",
+            format!(
+                "{} rule(s) ({}) in the behaviour engine",
+                ids.len(),
+                ids.join(", ")
+            ),
+        ),
+        yes(
+            "extensions",
+            format!(
+                "{first}..{} ring the PBX's stations; other numbers go over the Direct SIP trunk to {lync}",
+                first + u64::from(count) - 1
+            ),
+        ),
+        Applied {
+            behaviour: "transport".into(),
+            applied: false,
+            detail: format!(
+                "the trunk runs {} on {}; the live driver carries its SIP over UDP, and the element sends no SIP retransmissions, as on a reliable transport",
+                config.lync.transport, config.lync.gateway_port
+            ),
+        },
+    ];
+    Ok(Served {
+        element,
+        description: format!(
+            "{} ({} {} {}): the IP-PBX element",
+            m.id, m.vendor, m.product, m.version
+        ),
+        applied,
+    })
 }
 
 /// The caller for `voicetwin call`: an endpoint at `sip` that sends its INVITEs to
@@ -172,10 +303,14 @@ pub fn calling_element(
 const LIVE_NODE: &str = "live";
 
 /// Builds any element from its spec, placed at `sip` on a one-node network, exactly as a
-/// deployment builds it. `models` holds the vendor models the spec may name.
+/// deployment builds it. `peers` are the (name, kind, address) of the elements the spec
+/// names (outside the host), `numbers` the number plan, `models` the vendor models the
+/// spec may name.
 pub fn build_from_spec(
     spec: &ElementSpec,
     sip: SocketAddrV4,
+    peers: &[(&str, &'static str, SocketAddrV4)],
+    numbers: NumberPlan,
     models: &BTreeMap<String, VendorModel>,
     rngs: &RngFactory,
 ) -> Result<Element, LiveError> {
@@ -204,7 +339,23 @@ pub fn build_from_spec(
     let node = net
         .node_id(LIVE_NODE)
         .ok_or_else(|| build_error("the live node is missing".into()))?;
-    let mut directory = Directory::default();
+    let mut directory = Directory {
+        numbers,
+        ..Directory::default()
+    };
+    for (i, (name, kind, addr)) in peers.iter().enumerate() {
+        directory.elements.insert(
+            name.to_string(),
+            Placement {
+                id: crate::elements::ElementId(i as u32 + 1),
+                node,
+                ip: *addr.ip(),
+                sip: *addr,
+                kind,
+                site: "live".into(),
+            },
+        );
+    }
     directory.elements.insert(
         spec.name().to_string(),
         Placement {
@@ -427,14 +578,58 @@ mod tests {
                 .detail
                 .starts_with(&model.limitations.len().to_string())
         );
-        let served = serving_element(
-            &LiveModel::Vendor(Box::new(model.clone())),
-            sip(),
-            SimDuration::ZERO,
-            &RngFactory::new(1),
-        )
-        .unwrap();
-        assert_eq!(served.element.name(), model.id);
-        assert!(served.description.contains("stand-in"));
+    }
+
+    #[test]
+    fn pbx_models_get_the_pbx_element_and_gateways_the_stand_in() {
+        let rngs = RngFactory::new(1);
+        let serve = |m: &VendorModel| {
+            serving_element(
+                &LiveModel::Vendor(Box::new(m.clone())),
+                sip(),
+                SimDuration::ZERO,
+                &rngs,
+            )
+            .unwrap()
+        };
+        let models = vendor::builtin_models();
+        let pbx = models.iter().find(|m| m.role == Role::IpPbx).unwrap();
+        let served = serve(pbx);
+        assert!(
+            matches!(served.element, Element::Pbx(_)),
+            "{}",
+            served.description
+        );
+        assert_eq!(served.element.name(), pbx.id);
+        let rules = served
+            .applied
+            .iter()
+            .find(|a| a.behaviour == "limitation rules")
+            .unwrap();
+        assert!(rules.applied, "{rules}");
+        assert!(
+            served
+                .applied
+                .iter()
+                .any(|a| a.behaviour == "transport" && !a.applied)
+        );
+        let gateway = models.iter().find(|m| m.is_gateway()).unwrap();
+        let served = serve(gateway);
+        assert!(matches!(served.element, Element::Endpoint(_)));
+        assert!(
+            served.description.contains("stand-in"),
+            "{}",
+            served.description
+        );
+        // Every IP-PBX model of the catalogue builds as the element live.
+        for m in models.iter().filter(|m| m.role == Role::IpPbx) {
+            let served = serve(m);
+            assert!(
+                matches!(served.element, Element::Pbx(_)),
+                "{}: {:?}",
+                m.id,
+                served.applied.first()
+            );
+        }
     }
 }

@@ -23,6 +23,7 @@ pub mod erlang;
 mod error;
 mod histogram;
 mod proportion;
+pub mod record;
 mod summary;
 
 pub use capacity::{Capacity, Crossing, DEFAULT_GOS, Interpolation, LoadPoint, capacity_at_gos};

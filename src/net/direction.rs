@@ -11,7 +11,7 @@
 use super::arena::PacketId;
 use super::counters::DirCounters;
 use super::impair::{LossState, draw_jitter};
-use super::spec::{Jitter, LinkSpec, QueueLimit, Queueing, Rate};
+use super::spec::{Jitter, LinkSpec, LossModel, QueueLimit, Queueing, Rate};
 use super::{LinkId, NodeId};
 use crate::sim::{RngFactory, SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
@@ -71,6 +71,15 @@ struct PriorityState {
 }
 
 /// The state of one direction of a link.
+/// One direction of a link seen analytically.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub(crate) struct HopProfile {
+    pub(crate) latency: SimDuration,
+    pub(crate) jitter: Jitter,
+    pub(crate) loss: f64,
+    pub(crate) burst_ratio: f64,
+}
+
 pub(crate) struct Direction {
     pub(crate) link: LinkId,
     pub(crate) from: NodeId,
@@ -83,6 +92,8 @@ pub(crate) struct Direction {
     jitter: Jitter,
     jitter_rng: SimRng,
     loss: LossState,
+    /// The loss model as configured (the state machine above runs it).
+    loss_model: LossModel,
     loss_rng: SimRng,
     bandwidth: Option<Rate>,
     limit: QueueLimit,
@@ -119,6 +130,7 @@ impl Direction {
             jitter: spec.jitter,
             jitter_rng: rngs.stream(&label, "jitter"),
             loss: LossState::new(&spec.loss),
+            loss_model: spec.loss,
             loss_rng: rngs.stream(&label, "loss"),
             bandwidth: spec.bandwidth,
             limit: spec.queue,
@@ -249,6 +261,41 @@ impl Direction {
         let depth = state.ef.packets.len() + state.best_effort.packets.len() + 1;
         self.counters.max_queue_packets = self.counters.max_queue_packets.max(depth as u64);
         PriorityOutcome::Queued
+    }
+
+    /// The analytic view of this direction for a packet of `ip_bytes` (no queueing).
+    pub(crate) fn hop_profile(&self, ip_bytes: u32) -> HopProfile {
+        let wire = ip_bytes + self.l2_overhead;
+        let serialisation = self
+            .bandwidth
+            .map_or(SimDuration::ZERO, |r| r.transmission_time(wire));
+        let (loss, burst_ratio) = match self.loss_model {
+            LossModel::None => (0.0, 1.0),
+            LossModel::Bernoulli { p } => (p.get(), 1.0),
+            LossModel::GilbertElliott {
+                p_good_to_bad,
+                p_bad_to_good,
+                loss_in_bad,
+                loss_in_good,
+            } => {
+                let (p, r) = (p_good_to_bad.get(), p_bad_to_good.get());
+                let pi_bad = if p + r > 0.0 { p / (p + r) } else { 0.0 };
+                let loss = pi_bad * loss_in_bad.get() + (1.0 - pi_bad) * loss_in_good.get();
+                // G.107 (Annex A): for a two-state Markov loss process BurstR = 1/(p + r).
+                let burst = if p + r > 0.0 {
+                    (1.0 / (p + r)).max(1.0)
+                } else {
+                    1.0
+                };
+                (loss, burst)
+            }
+        };
+        HopProfile {
+            latency: self.latency + serialisation,
+            jitter: self.jitter,
+            loss,
+            burst_ratio,
+        }
     }
 
     fn tx_time(&mut self, wire: u32) -> SimDuration {

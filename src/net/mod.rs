@@ -42,7 +42,9 @@ mod spec;
 
 pub use background::{BackgroundPath, BackgroundSpec, TrafficPattern};
 pub use counters::{DirCounters, GeneratorCounters, LinkStats, NetStats};
-pub use network::{Delivery, DropReason, Fault, FaultAction, NetEvent, Network, SendOutcome};
+pub use network::{
+    Delivery, DropReason, Fault, FaultAction, NetEvent, Network, PathProfile, SendOutcome,
+};
 pub use packet::{ETHERNET_OVERHEAD, IPV4_UDP_OVERHEAD, Packet};
 pub use spec::{
     FaultSpec, FaultTarget, Jitter, LinkSpec, LossModel, NetworkSpec, NodeSpec, Probability,

@@ -12,12 +12,18 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    /// A trace (ladder or pcap) could not be built.
+    #[error("trace: {0}")]
+    Trace(String),
     /// The plotting backend failed (SVG string or PNG buffer).
     #[error("drawing failed: {0}")]
     Draw(String),
     /// The embedded font could not be registered.
     #[error("embedded font: {0}")]
     Font(String),
+    /// Sweep results that cannot be read or published (missing, incomplete or not ours).
+    #[error("{0}")]
+    Results(String),
     /// Chart input that cannot be drawn honestly (a NaN, an interval that excludes its mean,
     /// rows of different lengths).
     #[error("{chart} chart: {message}")]

@@ -174,6 +174,21 @@ impl B2bua {
         Ok(outbound)
     }
 
+    /// Links two existing calls as the inbound and outbound legs of one bridge (e.g. after
+    /// the element performed a transfer itself and the new leg replaces an old one).
+    pub fn link(&mut self, inbound: CallHandle, outbound: CallHandle) {
+        self.links
+            .insert((Leg::Inbound, inbound), Link { peer: outbound });
+        self.links
+            .insert((Leg::Outbound, outbound), Link { peer: inbound });
+    }
+
+    /// Removes the bridge that `call` (on `leg`) belongs to; returns the other leg. Neither
+    /// call is touched.
+    pub fn detach(&mut self, leg: Leg, call: CallHandle) -> Option<CallHandle> {
+        self.unlink(leg, call)
+    }
+
     fn unlink(&mut self, leg: Leg, call: CallHandle) -> Option<CallHandle> {
         let peer = self.links.remove(&(leg, call))?.peer;
         self.links.remove(&(leg.other(), peer));

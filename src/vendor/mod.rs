@@ -9,7 +9,9 @@
 //!
 //! This layer never schedules, sends or reads a clock: it is data, its loader and validator,
 //! and pure queries over it (`active_rules`, `expected_symptoms`, `unmet_preconditions`,
-//! `config_conflicts`).
+//! `config_conflicts`), and the behaviour engine ([`BehaviourEngine`]): the element a model
+//! drives asks it, call by call, what the product does, and runs its SIP filters (egress,
+//! ingress, SDP shaping) on the real messages.
 //! Invariant: a `VendorModel` handed out by [`parse_model`], [`load_model`],
 //! [`builtin_models`] or [`lookup`] has passed every semantic check of `validate.rs`.
 
@@ -17,6 +19,8 @@ mod behaviour;
 mod builtin;
 mod capacity;
 mod catalogue;
+mod engine;
+mod filter;
 mod ids;
 mod model;
 mod rule;
@@ -27,6 +31,13 @@ pub use behaviour::{Behaviour, HistoryHeader, Tone};
 pub use builtin::{builtin_models, builtin_sources, lookup, resolve};
 pub use capacity::{Basis, Capacity, Failover, Quantity, SpanKind, Spans};
 pub use catalogue::{Catalogue, CatalogueLimitation, CatalogueProduct, catalogue};
+pub use engine::{
+    Acted, AlternateRouteTimer, BehaviourEngine, DeclineHandling, EarlyMediaHandling,
+    HoldRejection, Keepalive, MediaProfile,
+};
+pub use filter::{
+    Egress, HOLD_REFUSED_MUTED, Refusal, has_fqdn_connection, hold_refusal_mutes_client,
+};
 pub use ids::{LimitationId, LimitationKind, SoftwareVersion, StatusCode};
 pub use model::{
     Capabilities, Capability, Codec, ConfigurationNote, Deployment, DeploymentFeature,

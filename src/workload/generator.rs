@@ -336,9 +336,9 @@ impl Workload {
     }
 
     /// The generator of this workload's first attempts, in time order.
-    pub fn generator(&self, rng: &RngFactory) -> CallGenerator<'_> {
+    pub fn generator(&self, rng: &RngFactory) -> CallGenerator {
         CallGenerator {
-            workload: self,
+            workload: self.clone(),
             arrivals: rng.stream("workload", "arrivals"),
             factory: *rng,
             next_number: 0,
@@ -350,8 +350,8 @@ impl Workload {
 /// Produces call plans in arrival order. Arrival times come from their own stream, and each
 /// call's details from a stream indexed by its number, so a change to the features does not
 /// shift the arrivals and vice versa.
-pub struct CallGenerator<'w> {
-    workload: &'w Workload,
+pub struct CallGenerator {
+    workload: Workload,
     arrivals: SimRng,
     factory: RngFactory,
     next_number: u64,
@@ -368,7 +368,7 @@ impl CallNumber {
     }
 }
 
-impl CallGenerator<'_> {
+impl CallGenerator {
     /// The next first attempt, or None once the measurement window is over.
     pub fn next_call(&mut self) -> Option<CallPlan> {
         let gap = exponential(&mut self.arrivals, 1.0 / self.workload.arrival_rate);
@@ -413,7 +413,7 @@ impl CallGenerator<'_> {
         attempt: u32,
         redial_of: Option<CallNumber>,
     ) -> CallPlan {
-        let w = self.workload;
+        let w = &self.workload;
         let f = &w.features;
         let mut rng = self.factory.indexed_stream("workload", "call", number.0);
         let mix = w.mix_kinds[weighted_index(&mut rng, &w.mix_weights)];

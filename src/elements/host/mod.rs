@@ -7,12 +7,17 @@
 //! the D-channel delay, and keeps one kernel timer per element and per media session.
 //! Elements never see the scheduler.
 
+mod capture;
 mod cx;
+mod flow;
 mod media;
+mod session_report;
 mod tdm_links;
 
 pub use cx::Cx;
-pub use media::{MEDIA_DSCP, MediaEngine, MediaKey, MediaSpec, MediaUpdate, PortGate, RelaySpec};
+pub use media::{
+    MEDIA_DSCP, MediaEngine, MediaFidelity, MediaKey, MediaSpec, MediaUpdate, PortGate, RelaySpec,
+};
 pub use tdm_links::{TdmLinkSpec, TdmLinks};
 
 use super::callbook::CallBook;
@@ -128,7 +133,7 @@ pub struct World {
     relay_free: Vec<u32>,
     outbox: Outbox,
     stats: WorldStats,
-    capture: Option<Vec<Captured>>,
+    capture: Option<capture::Capture>,
     hosts: BTreeMap<String, Ipv4Addr>,
 }
 
@@ -178,6 +183,11 @@ impl World {
         self.sip.insert(address, Binding { element });
     }
 
+    /// The node an element runs on.
+    pub fn home(&self, id: ElementId) -> NodeId {
+        self.homes[id.0 as usize]
+    }
+
     pub fn element(&self, id: ElementId) -> &Element {
         &self.elements[id.0 as usize]
     }
@@ -204,12 +214,27 @@ impl World {
 
     /// Starts recording every datagram and ISDN message (for `trace`).
     pub fn enable_capture(&mut self) {
-        self.capture = Some(Vec::new());
+        self.capture = Some(capture::Capture::new(None));
+    }
+
+    /// Starts recording only what belongs to one call: its SIP legs (by Call-ID), its media
+    /// packets and its ISDN messages.
+    pub fn enable_capture_for(&mut self, tag: super::CallTag) {
+        self.capture = Some(capture::Capture::new(Some(tag)));
+    }
+
+    fn capture_datagram(&mut self, time: SimTime, packet: &Packet, delivered: bool, media: bool) {
+        if let Some(c) = self.capture.as_mut() {
+            c.datagram(time, packet, delivered, media, &self.calls, &self.media);
+        }
     }
 
     /// Takes what the capture recorded.
     pub fn take_capture(&mut self) -> Vec<Captured> {
-        self.capture.take().unwrap_or_default()
+        self.capture
+            .take()
+            .map(capture::Capture::into_items)
+            .unwrap_or_default()
     }
 
     /// Starts the network (its faults and background traffic) and arms every element.
@@ -290,28 +315,14 @@ impl World {
         let now = sched.now();
         if let Some(binding) = self.sip.get(&packet.dst).copied() {
             self.stats.sip_delivered += 1;
-            if let Some(c) = self.capture.as_mut() {
-                c.push(Captured::Datagram {
-                    time: now,
-                    packet: packet.clone(),
-                    delivered: true,
-                    media: false,
-                });
-            }
+            self.capture_datagram(now, &packet, true, false);
             let (dst, src) = (packet.dst, packet.src);
             self.with_element(sched, binding.element, |el, cx| {
                 el.on_datagram(cx, dst, src, &packet.payload)
             });
         } else if self.media.owns(&packet.dst) {
             self.stats.media_delivered += 1;
-            if let Some(c) = self.capture.as_mut() {
-                c.push(Captured::Datagram {
-                    time: now,
-                    packet: packet.clone(),
-                    delivered: true,
-                    media: true,
-                });
-            }
+            self.capture_datagram(now, &packet, true, true);
             self.media
                 .deliver(now, packet.src, packet.dst, &packet.payload);
             self.flush_media(sched);
@@ -351,14 +362,7 @@ impl World {
         let datagrams = std::mem::take(&mut self.outbox.datagrams);
         for packet in datagrams {
             self.stats.sip_sent += 1;
-            if let Some(c) = self.capture.as_mut() {
-                c.push(Captured::Datagram {
-                    time: now,
-                    packet: packet.clone(),
-                    delivered: false,
-                    media: false,
-                });
-            }
+            self.capture_datagram(now, &packet, false, false);
             if let SendOutcome::Dropped(_) = self.net.send(sched, packet) {
                 // Counted by the network; SIP retransmission or timeouts take over.
             }
@@ -369,12 +373,7 @@ impl World {
             let to = from.peer();
             let delay = self.tdm.delay(from);
             if let Some(c) = self.capture.as_mut() {
-                c.push(Captured::Isdn {
-                    time: now,
-                    from: self.tdm.owner(from),
-                    to: self.tdm.owner(to),
-                    label: msg.label(),
-                });
+                c.isdn(now, from, self.tdm.owner(from), self.tdm.owner(to), &msg);
             }
             let index = match self.isdn_free.pop() {
                 Some(i) => {
@@ -434,6 +433,10 @@ impl World {
         for (tag, report) in std::mem::take(&mut self.media.closed) {
             self.calls.media_closed(tag, report);
         }
+        for (flow, path, at) in std::mem::take(&mut self.media.closed_flows) {
+            let report = flow::flow_report(&self.net, &flow, &path, at);
+            self.calls.media_closed(flow.tag, report);
+        }
         let events = std::mem::take(&mut self.media.events);
         for (owner, tag, event) in events {
             let _ = now;
@@ -447,14 +450,7 @@ impl World {
         packet: Packet,
     ) {
         self.stats.media_sent += 1;
-        if let Some(c) = self.capture.as_mut() {
-            c.push(Captured::Datagram {
-                time: sched.now(),
-                packet: packet.clone(),
-                delivered: false,
-                media: true,
-            });
-        }
+        self.capture_datagram(sched.now(), &packet, false, true);
         let _ = self.net.send(sched, packet);
     }
 

@@ -44,6 +44,18 @@ impl TdmLinks {
         )
     }
 
+    /// The two ends of the link named `name`.
+    pub fn ports(&self, name: &str) -> Option<(TdmPort, TdmPort)> {
+        let link = self.links.iter().position(|l| l.spec.name == name)? as u32;
+        Some((
+            TdmPort {
+                link,
+                side_b: false,
+            },
+            TdmPort { link, side_b: true },
+        ))
+    }
+
     /// The element at `port`'s end.
     pub fn owner(&self, port: TdmPort) -> ElementId {
         let link = &self.links[port.link as usize].spec;

@@ -22,6 +22,24 @@ pub struct Fault {
     pub action: FaultAction,
 }
 
+impl Fault {
+    /// A node going down or up.
+    pub fn node(node: crate::net::NodeId, action: FaultAction) -> Fault {
+        Fault {
+            target: FaultTarget::Node(node),
+            action,
+        }
+    }
+
+    /// A link going down or up.
+    pub fn link(link: crate::net::LinkId, action: FaultAction) -> Fault {
+        Fault {
+            target: FaultTarget::Link(link),
+            action,
+        }
+    }
+}
+
 impl Network {
     /// Schedules a fault at `at` (experiments use this to inject failures).
     pub fn schedule_fault<E: From<NetEvent>>(

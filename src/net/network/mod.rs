@@ -3,6 +3,7 @@
 
 mod fault;
 mod query;
+pub use query::PathProfile;
 
 pub use fault::{Fault, FaultAction};
 

@@ -201,3 +201,143 @@ impl Network {
         }
     }
 }
+
+/// The analytic view of a route: what a packet of a given size meets on it, without
+/// queueing behind other traffic. The media flow model uses it for calls that are not
+/// simulated packet by packet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathProfile {
+    /// Propagation plus serialisation, summed over the hops.
+    pub latency: SimDuration,
+    /// Mean of the summed jitter, ms.
+    pub jitter_mean_ms: f64,
+    /// Variance of the summed jitter, ms².
+    pub jitter_var_ms2: f64,
+    /// The jitter of each hop that has any, in path order.
+    pub jitters: Vec<crate::net::Jitter>,
+    /// Probability a packet is lost somewhere on the path.
+    pub loss: f64,
+    /// G.107 burst ratio of the path's loss (1 for random loss).
+    pub burst_ratio: f64,
+    pub hops: usize,
+}
+
+impl PathProfile {
+    /// Mean absolute deviation of the summed jitter from its mean, ms: exact for one jittery
+    /// hop, the normal approximation otherwise.
+    pub fn jitter_mad_ms(&self) -> f64 {
+        match self.jitters.as_slice() {
+            [] => 0.0,
+            [j] => jitter_mad_ms(*j),
+            _ => self.jitter_var_ms2.sqrt() * (2.0 / std::f64::consts::PI).sqrt(),
+        }
+    }
+
+    /// Probability that the summed jitter exceeds its mean by more than `x_ms`: exact for
+    /// one jittery hop, the normal approximation otherwise.
+    pub fn jitter_tail(&self, x_ms: f64) -> f64 {
+        match self.jitters.as_slice() {
+            [] => 0.0,
+            [j] => jitter_tail(*j, x_ms),
+            _ => normal_tail(x_ms / self.jitter_var_ms2.sqrt().max(1e-12)),
+        }
+    }
+}
+
+fn jitter_moments(j: crate::net::Jitter) -> (f64, f64) {
+    use crate::net::Jitter;
+    match j {
+        Jitter::None => (0.0, 0.0),
+        Jitter::Uniform { max } => {
+            let m = max.as_millis_f64();
+            (m / 2.0, m * m / 12.0)
+        }
+        Jitter::Normal { mean, std } => (mean.as_millis_f64(), std.as_millis_f64().powi(2)),
+        Jitter::Exponential { mean } => {
+            let m = mean.as_millis_f64();
+            (m, m * m)
+        }
+    }
+}
+
+fn jitter_mad_ms(j: crate::net::Jitter) -> f64 {
+    use crate::net::Jitter;
+    match j {
+        Jitter::None => 0.0,
+        // Uniform on [0, a]: E|X − a/2| = a/4.
+        Jitter::Uniform { max } => max.as_millis_f64() / 4.0,
+        // Normal: σ·√(2/π).
+        Jitter::Normal { std, .. } => std.as_millis_f64() * (2.0 / std::f64::consts::PI).sqrt(),
+        // Exponential with mean m: 2m/e.
+        Jitter::Exponential { mean } => 2.0 * mean.as_millis_f64() / std::f64::consts::E,
+    }
+}
+
+fn jitter_tail(j: crate::net::Jitter, x_ms: f64) -> f64 {
+    use crate::net::Jitter;
+    if x_ms < 0.0 {
+        return 1.0;
+    }
+    match j {
+        Jitter::None => 0.0,
+        Jitter::Uniform { max } => {
+            let a = max.as_millis_f64();
+            ((a / 2.0 - x_ms) / a).clamp(0.0, 1.0)
+        }
+        Jitter::Normal { std, .. } => normal_tail(x_ms / std.as_millis_f64().max(1e-12)),
+        // P(X > m + x) = e^{−(m + x)/m}.
+        Jitter::Exponential { mean } => {
+            let m = mean.as_millis_f64().max(1e-12);
+            libm::exp(-(m + x_ms) / m)
+        }
+    }
+}
+
+/// P(Z > z) for a standard normal Z.
+fn normal_tail(z: f64) -> f64 {
+    0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
+}
+
+impl Network {
+    /// The analytic profile of the current route from `src` to `dst` for packets of
+    /// `ip_bytes`; `None` when either address is unknown or there is no route.
+    pub fn path_profile(&self, src: Ipv4Addr, dst: Ipv4Addr, ip_bytes: u32) -> Option<PathProfile> {
+        let (mut at, to) = (self.resolve(src)?, self.resolve(dst)?);
+        let mut p = PathProfile {
+            latency: SimDuration::ZERO,
+            jitter_mean_ms: 0.0,
+            jitter_var_ms2: 0.0,
+            jitters: Vec::new(),
+            loss: 0.0,
+            burst_ratio: 1.0,
+            hops: 0,
+        };
+        let mut delivered = 1.0;
+        let (mut burst_weighted, mut hop_loss_sum) = (0.0, 0.0);
+        while at != to {
+            let dir = self.routes.next_dir(at, to)?;
+            let hop = self.dirs[dir as usize].hop_profile(ip_bytes);
+            p.latency += hop.latency;
+            let (m, v) = jitter_moments(hop.jitter);
+            p.jitter_mean_ms += m;
+            p.jitter_var_ms2 += v;
+            if !matches!(hop.jitter, crate::net::Jitter::None) {
+                p.jitters.push(hop.jitter);
+            }
+            delivered *= 1.0 - hop.loss;
+            burst_weighted += hop.loss * hop.burst_ratio;
+            hop_loss_sum += hop.loss;
+            at = self.dirs[dir as usize].to;
+            p.hops += 1;
+            if p.hops > self.nodes.len() {
+                return None;
+            }
+        }
+        p.loss = 1.0 - delivered;
+        // The loss-weighted mean of the hops' burst ratios.
+        if hop_loss_sum > 0.0 {
+            p.burst_ratio = (burst_weighted / hop_loss_sum).max(1.0);
+        }
+        Some(p)
+    }
+}

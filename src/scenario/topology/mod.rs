@@ -55,6 +55,9 @@ pub struct Topology {
     /// Pairs of nodes that must be able to reach each other when nothing has failed.
     #[serde(default)]
     pub must_reach: Vec<(String, String)>,
+    /// The voice deployment on the network: elements, numbers, TDM spans.
+    #[serde(default)]
+    pub deployment: Option<super::deployment::Deployment>,
 }
 
 /// A host of the network.

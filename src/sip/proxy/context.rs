@@ -50,6 +50,15 @@ pub(crate) struct Branch {
     pub(crate) dst: SocketAddr,
     pub(crate) state: BranchState,
     pub(crate) cancel_pending: bool,
+    /// The last provisional status above 100 the branch received (0: none yet).
+    pub(crate) progress: u16,
+    /// The element gave up on the branch ([`ProxyCore::abandon_branch`]): its final
+    /// response is neither a candidate for the best response nor reported.
+    pub(crate) abandoned: bool,
+    /// A CANCEL was sent for the branch.
+    pub(crate) cancel_sent: bool,
+    /// The final failure response of the branch (for its Reason and warning headers).
+    pub(crate) failure: Option<Response>,
 }
 
 #[derive(Debug)]
@@ -416,6 +425,18 @@ impl ProxyCore {
         ctx: ContextId,
         target: Target,
     ) -> Result<()> {
+        self.add_branch_with(now, ctx, target, &[]).map(|_| ())
+    }
+
+    /// Sends a branch carrying `extra` headers (appended after the received ones);
+    /// returns the branch index.
+    pub(crate) fn add_branch_with(
+        &mut self,
+        now: SimTime,
+        ctx: ContextId,
+        target: Target,
+        extra: &[(HeaderName, String)],
+    ) -> Result<usize> {
         let record_route = self.cfg.record_route;
         let rr = {
             let mut u = SipUri::new(None, self.host(), Some(self.cfg.local.port()));
@@ -453,6 +474,9 @@ impl ProxyCore {
             fwd.headers.push_front(HeaderName::RecordRoute, rr);
         }
         fwd.headers.push_front(HeaderName::Via, via);
+        for (n, v) in extra {
+            fwd.headers.push(*n, v.as_str());
+        }
         let idx = c.branches.len();
         c.branches.push(Branch {
             target: fwd.uri.clone(),
@@ -460,8 +484,41 @@ impl ProxyCore {
             dst: target.next_hop,
             state: BranchState::Trying,
             cancel_pending: false,
+            progress: 0,
+            abandoned: false,
+            cancel_sent: false,
+            failure: None,
         });
         self.start_client(now, fwd, &branch, target.next_hop, POwner::Branch(ctx, idx));
+        Ok(idx)
+    }
+
+    /// Gives up on a branch: CANCEL now if it is proceeding, or as soon as a provisional
+    /// response arrives (RFC 3261 §9.1). The branch stops counting as pending at once when
+    /// nothing came back yet, and its final response is ignored.
+    pub(crate) fn abandon(&mut self, now: SimTime, ctx: ContextId, idx: usize) -> Result<()> {
+        let c = self.ctx_mut(ctx)?;
+        let b = c.branches.get_mut(idx).ok_or(Error::InvalidState {
+            call: ctx.0,
+            action: "abandon",
+            state: "no such branch",
+        })?;
+        if b.abandoned {
+            return Ok(());
+        }
+        b.abandoned = true;
+        match b.state {
+            BranchState::Trying => {
+                b.cancel_pending = true;
+                b.state = BranchState::Done(408);
+            }
+            BranchState::Proceeding => {
+                if c.request.method == Method::Invite && !b.cancel_sent {
+                    self.cancel_branch(now, ctx, idx);
+                }
+            }
+            BranchState::Done(_) => {}
+        }
         Ok(())
     }
 
@@ -560,9 +617,48 @@ impl ProxyCore {
             return;
         };
         let status = resp.status;
+        if status >= 200 && self.cfg.report_branches && !c.automatic {
+            self.branch_reports.push_back(super::BranchReport {
+                ctx,
+                branch: idx,
+                status,
+                timeout,
+            });
+        }
+        if b.abandoned && status < 200 {
+            // A late provisional on a branch given up on: only the pending CANCEL.
+            let cancel = b.cancel_pending && !b.cancel_sent;
+            b.cancel_pending = false;
+            if cancel {
+                self.cancel_branch(now, ctx, idx);
+            }
+            return;
+        }
+        if b.abandoned && status >= 300 {
+            b.state = BranchState::Done(status);
+            let target = b.target.clone();
+            if c.answered || c.done || c.pending() {
+                self.maybe_drop(ctx);
+                return;
+            }
+            if c.cancelled || c.automatic {
+                let _ = self.send_best(now, ctx);
+            } else {
+                self.events.push_back(ProxyEvent::BranchFailed {
+                    ctx,
+                    target,
+                    status,
+                    timeout,
+                });
+            }
+            return;
+        }
         match status {
             100..=199 => {
                 b.state = BranchState::Proceeding;
+                if status > 100 {
+                    b.progress = status;
+                }
                 let cancel = b.cancel_pending;
                 b.cancel_pending = false;
                 let forward = status > 100 && !c.done && !c.answered;
@@ -586,6 +682,7 @@ impl ProxyCore {
             }
             _ => {
                 b.state = BranchState::Done(status);
+                b.failure = Some(resp.clone());
                 let target = b.target.clone();
                 let better = c
                     .best
@@ -683,6 +780,7 @@ impl ProxyCore {
         let mut to_cancel = Vec::new();
         for (i, b) in c.branches.iter_mut().enumerate() {
             match b.state {
+                BranchState::Proceeding if b.cancel_sent => {}
                 BranchState::Proceeding => to_cancel.push(i),
                 BranchState::Trying => b.cancel_pending = true,
                 BranchState::Done(_) => {}
@@ -695,6 +793,13 @@ impl ProxyCore {
 
     /// CANCEL for one branch, built from the request sent on it (§9.1).
     fn cancel_branch(&mut self, now: SimTime, ctx: ContextId, idx: usize) {
+        if let Some(b) = self
+            .contexts
+            .get_mut(&ctx)
+            .and_then(|c| c.branches.get_mut(idx))
+        {
+            b.cancel_sent = true;
+        }
         let Some(b) = self.contexts.get(&ctx).and_then(|c| c.branches.get(idx)) else {
             return;
         };

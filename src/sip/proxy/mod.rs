@@ -22,7 +22,7 @@ use crate::sip::transaction::Timers;
 use crate::sip::transport::{Transmit, Transport};
 use crate::sip::ua::hash::FastMap;
 use crate::sip::ua::timers::TimerSet;
-use crate::sip::wire::{Host, Policy, Request, Uri};
+use crate::sip::wire::{HeaderName, Host, Policy, Request, Response, Uri};
 use context::{Context, PTimer, PTx};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -57,6 +57,9 @@ pub struct ProxyConfig {
     pub hide_503: bool,
     /// More Vias with our address than this is a loop (482).
     pub max_spirals: usize,
+    /// Report every branch's final response with [`ProxyCore::poll_branch_report`]
+    /// (for elements that act on each branch of a fork, not only when all have failed).
+    pub report_branches: bool,
 }
 
 impl ProxyConfig {
@@ -71,6 +74,7 @@ impl ProxyConfig {
             hosts: BTreeMap::new(),
             hide_503: true,
             max_spirals: 8,
+            report_branches: false,
         }
     }
 }
@@ -95,6 +99,18 @@ pub enum ProxyEvent {
     Completed { ctx: ContextId, status: u16 },
 }
 
+/// The final response of one branch of an element-routed request (a 2xx, a failure, or
+/// 408 on a timeout), when [`ProxyConfig::report_branches`] is set.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BranchReport {
+    pub ctx: ContextId,
+    /// The branch index ([`ProxyCore::forward_with`] returns it; `forward` numbers branches
+    /// from 0 in the order they were sent).
+    pub branch: usize,
+    pub status: u16,
+    pub timeout: bool,
+}
+
 /// The stateful proxy (see the module docs).
 pub struct ProxyCore {
     pub(crate) cfg: ProxyConfig,
@@ -107,6 +123,7 @@ pub struct ProxyCore {
     pub(crate) timers: TimerSet<PTimer>,
     pub(crate) out: VecDeque<Transmit>,
     pub(crate) events: VecDeque<ProxyEvent>,
+    pub(crate) branch_reports: VecDeque<BranchReport>,
 }
 
 impl ProxyCore {
@@ -121,6 +138,7 @@ impl ProxyCore {
             timers: TimerSet::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
+            branch_reports: VecDeque::new(),
         }
     }
 
@@ -139,6 +157,11 @@ impl ProxyCore {
 
     pub fn poll_event(&mut self) -> Option<ProxyEvent> {
         self.events.pop_front()
+    }
+
+    /// The next branch report (only with [`ProxyConfig::report_branches`]).
+    pub fn poll_branch_report(&mut self) -> Option<BranchReport> {
+        self.branch_reports.pop_front()
     }
 
     pub fn poll_timeout(&self) -> Option<SimTime> {
@@ -184,6 +207,51 @@ impl ProxyCore {
     /// No more targets: the best final response received goes upstream (§16.7).
     pub fn finish(&mut self, now: SimTime, ctx: ContextId) -> Result<()> {
         self.send_best(now, ctx)
+    }
+
+    /// Sends a branch of `ctx` to `target` with `headers` appended to the forwarded
+    /// request (e.g. History-Info on a retargeted branch). Returns the branch index.
+    pub fn forward_with(
+        &mut self,
+        now: SimTime,
+        ctx: ContextId,
+        target: Target,
+        headers: &[(HeaderName, String)],
+    ) -> Result<usize> {
+        self.add_branch_with(now, ctx, target, headers)
+    }
+
+    /// Gives up on branch `branch` of `ctx` (a timer of the element expired): CANCEL now
+    /// if it is proceeding, else as soon as it is (RFC 3261 §9.1). A branch that had no
+    /// response yet stops counting as pending at once; the final response of an abandoned
+    /// branch is not a candidate for the best response.
+    pub fn abandon_branch(&mut self, now: SimTime, ctx: ContextId, branch: usize) -> Result<()> {
+        self.abandon(now, ctx, branch)
+    }
+
+    /// The last provisional status above 100 branch `branch` of `ctx` received, if any
+    /// (100 Trying is hop by hop and says nothing about the far end).
+    pub fn branch_progress(&self, ctx: ContextId, branch: usize) -> Option<u16> {
+        let b = self.contexts.get(&ctx)?.branches.get(branch)?;
+        (b.progress > 0).then_some(b.progress)
+    }
+
+    /// The final failure response branch `branch` of `ctx` received (408 is synthesised
+    /// on a timeout), once it has one.
+    pub fn branch_failure(&self, ctx: ContextId, branch: usize) -> Option<&Response> {
+        self.contexts
+            .get(&ctx)?
+            .branches
+            .get(branch)?
+            .failure
+            .as_ref()
+    }
+
+    /// Whether `ctx` is still waiting for a final response (no answer went upstream).
+    pub fn is_open(&self, ctx: ContextId) -> bool {
+        self.contexts
+            .get(&ctx)
+            .is_some_and(|c| !c.done && !c.answered && !c.cancelled)
     }
 
     pub(crate) fn host(&self) -> Host {

@@ -496,6 +496,34 @@ impl UserAgent {
         self.send_reject(now, call, status, reason, contacts)
     }
 
+    /// Rejects an incoming call with extra headers, e.g. a 503 with `Reason` and
+    /// `ms-diagnostics` naming why (a Mediation Server refusing a call for a peer it has
+    /// marked down).
+    pub fn reject_with_headers(
+        &mut self,
+        now: SimTime,
+        call: CallHandle,
+        status: u16,
+        reason: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<()> {
+        self.send_reject_with(now, call, status, reason, &[], headers)
+    }
+
+    /// Replaces the media capabilities a call answers later offers with (re-INVITE,
+    /// UPDATE) and builds its own offers from (hold, resume, refresh). A B2BUA sets them
+    /// per call: the far leg's address and codecs with media bypass, its relay address
+    /// without.
+    pub fn set_media(&mut self, call: CallHandle, media: MediaCapabilities) -> Result<()> {
+        self.get_call(call)?.media = media;
+        Ok(())
+    }
+
+    /// The media capabilities of a call (see [`UserAgent::set_media`]).
+    pub fn call_media(&self, call: CallHandle) -> Option<&MediaCapabilities> {
+        self.calls.get(&call).map(|c| &c.media)
+    }
+
     /// Cancels an outgoing call that has not been answered (held until a provisional
     /// response arrives, RFC 3261 §9.1).
     pub fn cancel(&mut self, now: SimTime, call: CallHandle) -> Result<()> {

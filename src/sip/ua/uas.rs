@@ -428,12 +428,29 @@ impl UserAgent {
         reason: &str,
         contacts: &[NameAddr],
     ) -> Result<()> {
+        self.send_reject_with(now, call, status, reason, contacts, &[])
+    }
+
+    /// A final non-2xx response carrying extra headers (`Reason`, `ms-diagnostics`...),
+    /// written under the names given.
+    pub(crate) fn send_reject_with(
+        &mut self,
+        now: SimTime,
+        call: CallHandle,
+        status: u16,
+        reason: &str,
+        contacts: &[NameAddr],
+        extra: &[(&str, &str)],
+    ) -> Result<()> {
         let c = self.uas_call(call, "reject")?;
         let inv = c.invite.clone().ok_or(Error::UnknownCall(call.0))?;
         let mut resp = make(&inv, status.clamp(300, 699), &c.dialog.id.local_tag);
         resp.reason = reason.to_string();
         for ct in contacts {
             resp.headers.push(HeaderName::Contact, ct.to_string());
+        }
+        for (name, value) in extra {
+            resp.headers.push_named(name, *value);
         }
         let tx = c.server_tx.take();
         if let Some(tx) = tx {

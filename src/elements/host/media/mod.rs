@@ -7,8 +7,12 @@
 //! through the world, sends their packets over the network and reports each session's
 //! statistics to the call book when it closes.
 
-use super::super::callbook::{MediaLegReport, PartyRole, StageReport};
+mod relay;
+
+use super::super::callbook::{MediaLegReport, PartyRole};
 use super::super::{CallTag, ElementId};
+use super::flow::{FlowPath, FlowSession};
+use super::session_report::report_of;
 use crate::net::Packet;
 use crate::rtp::{
     CallPhase, Channel, CodecProfile, Direction, MediaConfig, MediaSession, SessionEvent,
@@ -21,6 +25,48 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// Voice media is marked Expedited Forwarding.
 pub const MEDIA_DSCP: u8 = Packet::DSCP_EF;
+
+/// How media is simulated for the calls of a run.
+#[derive(Copy, Clone, Debug, PartialEq, Default)]
+pub enum MediaFidelity {
+    /// Every packet of every call (the default).
+    #[default]
+    PerPacket,
+    /// Packet by packet for a seeded sample of calls (this fraction), flows for the rest.
+    Sampled { fraction: f64, seed: u64 },
+    /// Flows for every call.
+    Flow,
+    /// No media.
+    Off,
+}
+
+/// What one call's media gets.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum CallFidelity {
+    Packets,
+    Flow,
+    Off,
+}
+
+impl MediaFidelity {
+    fn for_call(self, tag: CallTag) -> CallFidelity {
+        match self {
+            MediaFidelity::PerPacket => CallFidelity::Packets,
+            MediaFidelity::Flow => CallFidelity::Flow,
+            MediaFidelity::Off => CallFidelity::Off,
+            MediaFidelity::Sampled { fraction, seed } => {
+                // A hash of (seed, call): the same calls are sampled whatever else changes.
+                let u = crate::sim::splitmix64(seed ^ crate::sim::splitmix64(tag.0)) as f64
+                    / u64::MAX as f64;
+                if u < fraction {
+                    CallFidelity::Packets
+                } else {
+                    CallFidelity::Flow
+                }
+            }
+        }
+    }
+}
 
 /// Names a session or relay; the generation makes stale timer events harmless.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,21 +128,21 @@ struct SessionSlot {
     state: Option<OpenSession>,
 }
 
-struct OpenSession {
-    session: MediaSession,
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
-    owner: ElementId,
-    tag: CallTag,
-    role: PartyRole,
-    config_codec: CodecProfile,
-    upstream: Vec<CodecProfile>,
-    extra_delay: SimDuration,
-    muted: bool,
-    relayed: bool,
-    opened_at: SimTime,
-    timer: Option<(SimTime, EventId)>,
-    dtmf_queue: Vec<char>,
+pub(crate) struct OpenSession {
+    pub(crate) session: MediaSession,
+    pub(crate) local: SocketAddrV4,
+    pub(crate) remote: SocketAddrV4,
+    pub(crate) owner: ElementId,
+    pub(crate) tag: CallTag,
+    pub(crate) role: PartyRole,
+    pub(crate) config_codec: CodecProfile,
+    pub(crate) upstream: Vec<CodecProfile>,
+    pub(crate) extra_delay: SimDuration,
+    pub(crate) muted: bool,
+    pub(crate) relayed: bool,
+    pub(crate) opened_at: SimTime,
+    pub(crate) timer: Option<(SimTime, EventId)>,
+    pub(crate) dtmf_queue: Vec<char>,
 }
 
 struct RelaySlot {
@@ -150,6 +196,10 @@ pub struct MediaEngine {
     /// RTP addresses no longer used by any session or relay; kept only when a port gate
     /// is installed (the live driver closes their sockets).
     pub(crate) released: Vec<SocketAddrV4>,
+    fidelity: MediaFidelity,
+    flows: HashMap<SocketAddrV4, FlowSession>,
+    /// Flows that closed, with the path their audio took; the world computes their reports.
+    pub(crate) closed_flows: Vec<(FlowSession, FlowPath, SimTime)>,
     session_counter: u64,
     relayed_total: u64,
     peak_relays: usize,
@@ -182,6 +232,9 @@ impl MediaEngine {
             closed: Vec::new(),
             opened: Vec::new(),
             released: Vec::new(),
+            fidelity: MediaFidelity::PerPacket,
+            flows: HashMap::new(),
+            closed_flows: Vec::new(),
             session_counter: 0,
             relayed_total: 0,
             peak_relays: 0,
@@ -228,9 +281,33 @@ impl MediaEngine {
         self.gate = Some(gate);
     }
 
+    /// Sets how media is simulated (before the run starts).
+    pub fn set_fidelity(&mut self, fidelity: MediaFidelity) {
+        self.fidelity = fidelity;
+    }
+
     /// Whether `addr` is a media address of an open session or relay.
     pub fn owns(&self, addr: &SocketAddrV4) -> bool {
+        // Flows never receive packets; only sessions and relays own addresses on the wire.
         self.by_addr.contains_key(addr)
+    }
+
+    /// The call a media address (of a session or a relay) belongs to.
+    pub fn tag_at(&self, addr: &SocketAddrV4) -> Option<CallTag> {
+        match self.by_addr.get(addr)? {
+            Target::Session { slot, .. } => self
+                .sessions
+                .get(*slot as usize)?
+                .state
+                .as_ref()
+                .map(|s| s.tag),
+            Target::RelayA { slot, .. } | Target::RelayB { slot, .. } => self
+                .relays
+                .get(*slot as usize)?
+                .state
+                .as_ref()
+                .map(|r| r.spec.tag),
+        }
     }
 
     /// Relays open now, and the most open at once.
@@ -255,6 +332,11 @@ impl MediaEngine {
 
     /// Opens a session for `owner`. Returns an error text if the configuration is invalid.
     pub fn open(&mut self, now: SimTime, owner: ElementId, spec: MediaSpec) -> Result<(), String> {
+        match self.fidelity.for_call(spec.tag) {
+            CallFidelity::Off => return Ok(()),
+            CallFidelity::Flow => return self.open_flow(now, owner, spec),
+            CallFidelity::Packets => {}
+        }
         let index = self.session_counter;
         self.session_counter += 1;
         let role_name = match spec.role {
@@ -322,6 +404,93 @@ impl MediaEngine {
         Ok(())
     }
 
+    fn open_flow(&mut self, now: SimTime, owner: ElementId, spec: MediaSpec) -> Result<(), String> {
+        spec.config
+            .codec
+            .check_ptime(spec.config.ptime_ms)
+            .map_err(|e| e.to_string())?;
+        if let Some(old) = self.flows.remove(&spec.local) {
+            self.finish_flow(old, now);
+        }
+        let mut flow = FlowSession {
+            owner,
+            tag: spec.tag,
+            role: spec.role,
+            local: spec.local,
+            remote: spec.remote,
+            config: spec.config,
+            upstream: spec.upstream,
+            extra_delay: spec.extra_delay,
+            muted: spec.muted,
+            direction: spec.direction,
+            opened_at: now,
+            early_since: None,
+            connected_since: None,
+            dtmf_digits: 0,
+        };
+        flow.set_phase(now, spec.phase);
+        self.note_flow_phase(&flow, spec.phase);
+        self.opened.push(flow.tag);
+        self.flows.insert(spec.local, flow);
+        Ok(())
+    }
+
+    /// Flows tell their owner what a packet session would: early media or audio started.
+    fn note_flow_phase(&mut self, flow: &FlowSession, phase: CallPhase) {
+        let receiving = !matches!(flow.direction, Direction::SendOnly | Direction::Inactive);
+        if receiving {
+            let event = match phase {
+                CallPhase::EarlyMedia => SessionEvent::EarlyMediaStarted,
+                CallPhase::Connected => SessionEvent::AudioStarted,
+            };
+            self.events.push((flow.owner, flow.tag, event));
+        }
+    }
+
+    fn finish_flow(&mut self, flow: FlowSession, now: SimTime) {
+        let path = self.flow_path(&flow);
+        self.closed_flows.push((flow, path, now));
+    }
+
+    /// The IP segments the audio of a flow crosses to reach it.
+    fn flow_path(&self, flow: &FlowSession) -> FlowPath {
+        let relay = match self.by_addr.get(&flow.remote) {
+            Some(Target::RelayA { slot, .. } | Target::RelayB { slot, .. }) => {
+                let from_a = matches!(self.by_addr.get(&flow.remote), Some(Target::RelayA { .. }));
+                self.relays
+                    .get(*slot as usize)
+                    .and_then(|r| r.state.as_ref())
+                    .map(|r| (r, from_a))
+            }
+            _ => None,
+        };
+        match relay {
+            Some((r, remote_is_a)) => {
+                // Our remote is the relay's side facing us; the audio enters on the other side.
+                let (in_local, in_remote) = if remote_is_a {
+                    (r.spec.b_local, r.spec.b_remote)
+                } else {
+                    (r.spec.a_local, r.spec.a_remote)
+                };
+                let mut segments = Vec::new();
+                if let Some(far) = in_remote {
+                    segments.push((far, in_local));
+                }
+                segments.push((flow.remote, flow.local));
+                FlowPath {
+                    segments,
+                    relay_delay: r.spec.delay,
+                    relayed: true,
+                }
+            }
+            None => FlowPath {
+                segments: vec![(flow.remote, flow.local)],
+                relay_delay: SimDuration::ZERO,
+                relayed: false,
+            },
+        }
+    }
+
     /// Gives each of two directly connected sessions the other's media clock, so delay is
     /// measured without RTCP (the simulator knows both ends). Through a pass-through relay,
     /// the far session is found behind it.
@@ -364,25 +533,30 @@ impl MediaEngine {
         }
     }
 
-    /// The session on the far side of relay `r`, entered from side A (`from_a`) or B.
-    fn far_session(&self, r: u32, from_a: bool) -> Option<u32> {
-        let relay = self.relays.get(r as usize)?.state.as_ref()?;
-        if relay.a_to_b.is_some() || relay.b_to_a.is_some() {
-            return None; // transcoded: new timestamps, no shared clock
-        }
-        let far = if from_a {
-            relay.spec.b_remote?
-        } else {
-            relay.spec.a_remote?
-        };
-        match self.by_addr.get(&far)? {
-            Target::Session { slot, .. } => Some(*slot),
-            _ => None,
-        }
-    }
-
     /// Applies a change to the session at `local`.
     pub fn update(&mut self, now: SimTime, local: SocketAddrV4, update: MediaUpdate) {
+        if let Some(mut flow) = self.flows.remove(&local) {
+            match update {
+                MediaUpdate::Phase(p) => {
+                    let before = (flow.early_since, flow.connected_since);
+                    flow.set_phase(now, p);
+                    if before != (flow.early_since, flow.connected_since) {
+                        self.note_flow_phase(&flow, p);
+                    }
+                }
+                MediaUpdate::Direction(d) => {
+                    flow.direction = if flow.muted {
+                        Direction::RecvOnly.min_with(d)
+                    } else {
+                        d
+                    }
+                }
+                MediaUpdate::Remote(r) => flow.remote = r,
+                MediaUpdate::Dtmf(digits) => flow.dtmf_digits += digits.chars().count() as u32,
+            }
+            self.flows.insert(local, flow);
+            return;
+        }
         let Some(Target::Session { slot, .. }) = self.by_addr.get(&local).copied() else {
             return;
         };
@@ -413,6 +587,10 @@ impl MediaEngine {
 
     /// Mutes the session at `local` for the rest of the call (it keeps receiving).
     pub fn mute(&mut self, now: SimTime, local: SocketAddrV4) {
+        if let Some(flow) = self.flows.get_mut(&local) {
+            flow.muted = true;
+            flow.direction = Direction::RecvOnly;
+        }
         if let Some(Target::Session { slot, .. }) = self.by_addr.get(&local).copied() {
             if let Some(s) = self.sessions[slot as usize].state.as_mut() {
                 s.muted = true;
@@ -423,6 +601,10 @@ impl MediaEngine {
 
     /// Closes the session at `local`, reporting its statistics.
     pub fn close(&mut self, now: SimTime, local: SocketAddrV4) {
+        if let Some(flow) = self.flows.remove(&local) {
+            self.finish_flow(flow, now);
+            return;
+        }
         if let Some(Target::Session { slot, .. }) = self.by_addr.get(&local).copied() {
             self.close_slot(now, slot);
         }
@@ -455,103 +637,6 @@ impl MediaEngine {
         self.closed.push((s.tag, report));
     }
 
-    /// Opens a relay between two legs.
-    pub fn open_relay(&mut self, now: SimTime, spec: RelaySpec) -> Result<(), String> {
-        let mut rng = self.rngs.indexed_stream("media", "relay", spec.tag.0);
-        let (a_to_b, b_to_a) = match spec.transcode {
-            Some((a, b)) if a.payload_type != b.payload_type => {
-                let mut ab = TranscoderConfig::new(a, b);
-                ab.processing_delay = spec.delay;
-                let mut ba = TranscoderConfig::new(b, a);
-                ba.processing_delay = spec.delay;
-                (
-                    Some(Transcoder::new(ab, &mut rng).map_err(|e| e.to_string())?),
-                    Some(Transcoder::new(ba, &mut rng).map_err(|e| e.to_string())?),
-                )
-            }
-            _ => (None, None),
-        };
-        let slot = match self.free_relays.pop() {
-            Some(s) => s,
-            None => {
-                self.relays.push(RelaySlot {
-                    generation: 0,
-                    state: None,
-                });
-                (self.relays.len() - 1) as u32
-            }
-        };
-        let (a_local, b_local) = (spec.a_local, spec.b_local);
-        let entry = &mut self.relays[slot as usize];
-        entry.generation = entry.generation.wrapping_add(1);
-        entry.state = Some(OpenRelay {
-            spec,
-            a_to_b,
-            b_to_a,
-            timer: None,
-            relayed_packets: 0,
-        });
-        self.bind(a_local, |channel| Target::RelayA { slot, channel });
-        self.bind(b_local, |channel| Target::RelayB { slot, channel });
-        self.open_relays += 1;
-        self.peak_relays = self.peak_relays.max(self.open_relays);
-        let _ = now;
-        // Sessions already open on either side can now see each other's clocks.
-        for addr in [a_local, b_local] {
-            let _ = addr;
-        }
-        self.relink_around_relay(slot);
-        Ok(())
-    }
-
-    fn relink_around_relay(&mut self, r: u32) {
-        let Some(relay) = self.relays[r as usize].state.as_ref() else {
-            return;
-        };
-        let remotes = [relay.spec.a_remote, relay.spec.b_remote];
-        for remote in remotes.into_iter().flatten() {
-            if let Some(Target::Session { slot, .. }) = self.by_addr.get(&remote).copied() {
-                self.link_clocks(slot);
-            }
-        }
-    }
-
-    /// Sets the far end of one side of a relay (learnt later from SDP).
-    pub fn set_relay_remote(&mut self, local: SocketAddrV4, remote: SocketAddrV4) {
-        let target = self.by_addr.get(&local).copied();
-        let r = match target {
-            Some(Target::RelayA { slot, .. }) => {
-                if let Some(relay) = self.relays[slot as usize].state.as_mut() {
-                    relay.spec.a_remote = Some(remote);
-                }
-                slot
-            }
-            Some(Target::RelayB { slot, .. }) => {
-                if let Some(relay) = self.relays[slot as usize].state.as_mut() {
-                    relay.spec.b_remote = Some(remote);
-                }
-                slot
-            }
-            _ => return,
-        };
-        self.relink_around_relay(r);
-    }
-
-    /// Closes the relay with side A (or B) at `local`.
-    pub fn close_relay(&mut self, local: SocketAddrV4) {
-        let slot = match self.by_addr.get(&local).copied() {
-            Some(Target::RelayA { slot, .. } | Target::RelayB { slot, .. }) => slot,
-            _ => return,
-        };
-        if let Some(relay) = self.relays[slot as usize].state.take() {
-            self.unbind(relay.spec.a_local);
-            self.unbind(relay.spec.b_local);
-            self.free_relays.push(slot);
-            self.open_relays -= 1;
-            self.relayed_total += relay.relayed_packets;
-        }
-    }
-
     /// Handles a media datagram that reached `dst`. Returns false if no session or relay
     /// owns the address (the packet is then dropped, as a closed port would).
     pub fn deliver(
@@ -578,66 +663,6 @@ impl MediaEngine {
                 true
             }
             None => false,
-        }
-    }
-
-    fn relay(
-        &mut self,
-        now: SimTime,
-        slot: u32,
-        from_a: bool,
-        channel: Channel,
-        src: SocketAddrV4,
-        payload: &[u8],
-    ) {
-        let generation = self.relays[slot as usize].generation;
-        let Some(relay) = self.relays[slot as usize].state.as_mut() else {
-            return;
-        };
-        let rtp_src = match channel {
-            Channel::Rtp => src,
-            Channel::Rtcp => SocketAddrV4::new(*src.ip(), src.port().wrapping_sub(1)),
-        };
-        // Symmetric RTP: learn a missing far end from the first packet.
-        let (out_local, out_remote) = if from_a {
-            relay.spec.a_remote.get_or_insert(rtp_src);
-            (relay.spec.b_local, relay.spec.b_remote)
-        } else {
-            relay.spec.b_remote.get_or_insert(rtp_src);
-            (relay.spec.a_local, relay.spec.a_remote)
-        };
-        let Some(out_remote) = out_remote else { return };
-        let shift = |a: SocketAddrV4| match channel {
-            Channel::Rtp => a,
-            Channel::Rtcp => SocketAddrV4::new(*a.ip(), a.port().wrapping_add(1)),
-        };
-        let transcoder = if from_a {
-            relay.a_to_b.as_mut()
-        } else {
-            relay.b_to_a.as_mut()
-        };
-        match (transcoder, channel) {
-            (Some(t), Channel::Rtp) => {
-                t.handle_rtp(now, payload);
-                self.dirty.push(MediaKey {
-                    slot,
-                    generation,
-                    relay: true,
-                });
-            }
-            (Some(_), Channel::Rtcp) => {
-                // A transcoding relay terminates RTCP (the two legs have different SSRCs).
-            }
-            (None, _) => {
-                relay.relayed_packets += 1;
-                let packet = Packet::new(
-                    shift(out_local),
-                    shift(out_remote),
-                    Bytes::copy_from_slice(payload),
-                )
-                .with_dscp(MEDIA_DSCP);
-                self.delayed.push((now + relay.spec.delay, packet));
-            }
         }
     }
 
@@ -779,59 +804,5 @@ impl Direction {
             (_, Direction::Inactive) | (_, Direction::SendOnly) => Direction::Inactive,
             _ => Direction::RecvOnly,
         }
-    }
-}
-
-fn report_of(s: &OpenSession, now: SimTime) -> MediaLegReport {
-    let obs = s.session.observables();
-    let runs = s.session.loss_runs();
-    let delay = s.session.delay();
-    let codec = s.config_codec;
-    let loss_fraction = if runs.slots == 0 {
-        0.0
-    } else {
-        runs.lost as f64 / runs.slots as f64
-    };
-    let mut stages: Vec<StageReport> = s
-        .upstream
-        .iter()
-        .map(|c| StageReport {
-            codec: c.encoding_name,
-            ie: c.ie,
-            bpl: c.bpl,
-            ppl: 0.0,
-            burst_r: 1.0,
-        })
-        .collect();
-    stages.push(StageReport {
-        codec: codec.encoding_name,
-        ie: codec.ie,
-        bpl: codec.bpl,
-        ppl: runs.ppl_percent(),
-        burst_r: runs.burst_ratio(),
-    });
-    let remote = s.session.remote_reception();
-    MediaLegReport {
-        role: s.role,
-        element: s.owner,
-        codec: codec.encoding_name,
-        stages,
-        mouth_to_ear_ms: obs
-            .audio_heard
-            .then(|| delay.mouth_to_ear(s.extra_delay))
-            .flatten()
-            .map(|d| d.as_millis_f64()),
-        loss_fraction,
-        audio_packets: obs.audio_packets,
-        audio_heard: obs.audio_heard,
-        early_media_heard: obs.early_media_heard,
-        comfort_noise_played: obs.comfort_noise_played,
-        dtmf_digits: obs.dtmf.len() as u32,
-        dtmf_in_early_media: obs.dtmf.iter().filter(|d| d.early_media).count() as u32,
-        monitor_jitter_ms: remote.map(|r| r.jitter_ms),
-        monitor_loss_fraction: remote.map(|r| r.fraction_lost),
-        relayed: s.relayed,
-        opened_at: s.opened_at,
-        closed_at: now,
     }
 }

@@ -1,0 +1,57 @@
+//! Experiments and topologies compiled into the binary, so that `voicetwin run` with no
+//! argument works outside the repository.
+//!
+//! An embedded experiment refers to its topologies by file name as in the repository
+//! (`../topologies/voip-only.ron`); with no directory to read from, each reference is looked
+//! up here by its file stem. Vendor models are embedded by the vendor layer
+//! ([`crate::vendor::builtin_sources`]).
+//!
+//! To embed a file, add a line to the lists below, e.g.
+//! `("voip-only", include_str!("../../topologies/voip-only.ron"))`. The integration tests
+//! load every entry, so a broken embedded file fails the build's tests, not a user's run.
+
+/// The experiment `voicetwin run` runs without an argument.
+pub const DEFAULT_EXPERIMENT: &str = "incremental-vs-voip-only";
+
+/// `(file stem, RON text)` of the embedded experiments.
+static EXPERIMENTS: &[(&str, &str)] = &[
+    // ("incremental-vs-voip-only", include_str!("../../experiments/incremental-vs-voip-only.ron")),
+];
+
+/// `(file stem, RON text)` of the embedded topologies.
+static TOPOLOGIES: &[(&str, &str)] = &[
+    // ("voip-only", include_str!("../../topologies/voip-only.ron")),
+];
+
+/// Every embedded experiment, `(name, text)`.
+pub fn experiments() -> &'static [(&'static str, &'static str)] {
+    EXPERIMENTS
+}
+
+/// Every embedded topology, `(name, text)`.
+pub fn topologies() -> &'static [(&'static str, &'static str)] {
+    TOPOLOGIES
+}
+
+/// The embedded experiment with this file stem.
+pub fn experiment(name: &str) -> Option<&'static str> {
+    lookup(EXPERIMENTS, name)
+}
+
+/// The embedded topology with this file stem.
+pub fn topology(name: &str) -> Option<&'static str> {
+    lookup(TOPOLOGIES, name)
+}
+
+fn lookup(list: &'static [(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+    list.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// The names in a list, for "known: ..." messages.
+pub(crate) fn names(list: &[(&str, &str)]) -> String {
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    }
+}

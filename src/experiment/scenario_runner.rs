@@ -1,0 +1,214 @@
+//! The real [`PointRunner`]: one (point, replication) is one run of the scenario layer's
+//! simulator on the deployment's topology, with the point's parameters applied.
+
+use super::{PointRunner, RunUnit, ScenarioDoc, UnitResult};
+use crate::elements::spec::ElementKindSpec;
+use crate::metrics::cdr::CallRecord;
+use crate::metrics::record::call_record;
+use crate::scenario::build::builtin_model_map;
+use crate::scenario::run::{RunInput, RunOptions, RunReport, run, validate};
+use crate::scenario::spec::ScenarioSpec;
+use crate::scenario::topology::Topology;
+use crate::vendor::VendorModel;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Runs units with the simulator.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScenarioRunner;
+
+/// A point's documents, typed.
+pub struct Prepared {
+    pub origin: String,
+    pub text: String,
+    pub topology: Topology,
+    pub spec: ScenarioSpec,
+    pub models: BTreeMap<String, VendorModel>,
+    /// Element names in build order (element ids index it).
+    pub names: Vec<String>,
+}
+
+impl Prepared {
+    /// Deserializes a point's documents.
+    pub fn new(doc: &ScenarioDoc, point: u32) -> Result<Prepared, String> {
+        let origin = format!("{} (point {point})", doc.topology_origin);
+        let text = doc.topology.to_ron(true);
+        let topology = Topology::parse(Path::new(&origin), &text).map_err(|e| e.to_string())?;
+        let spec: ScenarioSpec = doc
+            .scenario
+            .deserialize(&format!("scenario (point {point})"))
+            .map_err(|e| e.to_string())?;
+        let mut models = builtin_model_map();
+        for (id, d) in &doc.models {
+            let model: VendorModel = d
+                .deserialize(&format!("model {id}"))
+                .map_err(|e| e.to_string())?;
+            models.insert(id.clone(), model);
+        }
+        let names = topology
+            .deployment
+            .as_ref()
+            .map(|d| d.elements.iter().map(|e| e.name().to_string()).collect())
+            .unwrap_or_default();
+        Ok(Prepared {
+            origin,
+            text,
+            topology,
+            spec,
+            models,
+            names,
+        })
+    }
+
+    pub fn input(&self) -> RunInput<'_> {
+        RunInput {
+            topology_path: Path::new(&self.origin),
+            topology_text: &self.text,
+            topology: &self.topology,
+            scenario: &self.spec,
+            models: &self.models,
+        }
+    }
+}
+
+fn joined(errors: Vec<crate::config::ConfigError>) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl PointRunner for ScenarioRunner {
+    fn run(&self, unit: &RunUnit, calls: &mut dyn FnMut(CallRecord)) -> Result<UnitResult, String> {
+        let p = Prepared::new(&unit.scenario, unit.point)?;
+        let report = run(
+            &p.input(),
+            unit.seed,
+            &RunOptions::default(),
+            &mut |log, meta| {
+                calls(call_record(&log, &meta, &p.names, &unit.deployment));
+            },
+        )
+        .map_err(joined)?;
+        Ok(UnitResult {
+            metrics: run_metrics(&report),
+            extra: BTreeMap::new(),
+        })
+    }
+}
+
+/// What `voicetwin check` adds for experiments: every point's documents deserialize into
+/// the simulator's types, its deployment builds and its workload fits the populations.
+pub fn check_points(path: &Path, text: &str) -> Result<String, Vec<crate::config::ConfigError>> {
+    let summary = super::check_file(path, text)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let exp = super::Experiment::from_text(path, text, Some(&dir)).map_err(|e| vec![e])?;
+    let plan = super::Plan::new(&exp, None, None, "check");
+    let mut problems = Vec::new();
+    for point in &plan.points {
+        let result = super::runner::scenario_for(&exp, point)
+            .map_err(|e| e.to_string())
+            .and_then(|(doc, _)| Prepared::new(&doc, point.point))
+            .and_then(|p| validate(&p.input()).map_err(joined));
+        if let Err(e) = result {
+            problems.push(crate::config::ConfigError::unlocated(
+                path,
+                format!(
+                    "point {} (deployment `{}`): {e}",
+                    point.point, point.deployment
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(summary)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Point metrics a run knows beyond its CDRs: the offered load, the bottleneck trunk group
+/// (the one with the highest peak utilisation) and the Mediation Server relays.
+pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    m.insert("offered_erlangs".into(), report.offered_erlangs);
+    m.insert("calls_started".into(), report.calls_started as f64);
+    m.insert("mediation_relays_peak".into(), report.relay_peak as f64);
+    let bottleneck = report
+        .trunks
+        .iter()
+        .filter(|t| t.capacity > 0)
+        .max_by(|a, b| {
+            let ua = a.peak_busy as f64 / a.capacity as f64;
+            let ub = b.peak_busy as f64 / b.capacity as f64;
+            ua.total_cmp(&ub).then(b.name.cmp(&a.name))
+        });
+    if let Some(t) = bottleneck {
+        m.insert("bottleneck_channels".into(), t.capacity as f64);
+        m.insert(
+            "trunk_peak_utilisation".into(),
+            t.peak_busy as f64 / t.capacity as f64,
+        );
+    }
+    m.insert("sip_messages".into(), report.world.sip_sent as f64);
+    m.insert("media_packets".into(), report.world.media_sent as f64);
+    m
+}
+
+/// A traced call: its log and the run's capture of it.
+pub struct TracedCall {
+    pub log: crate::elements::callbook::CallLog,
+    pub meta: crate::scenario::run::CallMeta,
+    pub report: RunReport,
+    pub seed: u64,
+}
+
+/// Re-runs one (point, replication) of an experiment with a capture of call `call` (its
+/// first attempt). The run is the same as in the sweep: same seed, same documents.
+pub fn trace_call(
+    exp: &super::Experiment,
+    point: u32,
+    replication: u32,
+    call: u64,
+) -> Result<TracedCall, String> {
+    let plan = super::Plan::new(exp, None, None, "scenario");
+    let planned = plan
+        .points
+        .iter()
+        .find(|p| p.point == point)
+        .ok_or_else(|| {
+            format!(
+                "the experiment has no point {point} (it has {})",
+                plan.points.len()
+            )
+        })?;
+    if replication >= exp.replications.max(1) {
+        return Err(format!(
+            "replication {replication} is out of range (the experiment runs {})",
+            exp.replications
+        ));
+    }
+    let (doc, _) = super::runner::scenario_for(exp, planned).map_err(|e| e.to_string())?;
+    let seed = super::unit_seed(plan.seed, &planned.deployment, &planned.params, replication);
+    let p = Prepared::new(&doc, point)?;
+    let options = RunOptions {
+        watch: Some(crate::elements::CallTag(call)),
+        ..RunOptions::default()
+    };
+    let mut found = None;
+    let report = run(&p.input(), seed, &options, &mut |log, meta| {
+        if meta.call_id == call && meta.attempt == 0 {
+            found = Some((log, meta));
+        }
+    })
+    .map_err(joined)?;
+    let (log, meta) = found
+        .ok_or_else(|| format!("point {point} replication {replication} has no call {call}"))?;
+    Ok(TracedCall {
+        log,
+        meta,
+        report,
+        seed,
+    })
+}
