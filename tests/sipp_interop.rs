@@ -1,6 +1,7 @@
 //! Interop with SIPp, a real SIP implementation, on loopback: SIPp's built-in `uac`
 //! scenario against `voicetwin serve uas`, and `voicetwin call` against SIPp's built-in
-//! `uas`. 100 calls each, RTP echoed by SIPp (`-rtp_echo`), every process bounded in time
+//! `uas`. 100 calls each, RTP echoed by SIPp (`-rtp_echo`); and SIPp calling an extension
+//! of a served IP-PBX model. Every process is bounded in time
 //! and killed if a test fails. Locally the tests skip with a notice when `sipp` is
 //! missing; under `CI=true` they fail.
 
@@ -119,4 +120,54 @@ fn our_uac_completes_100_calls_against_sipp_uas() {
         "{sipp_out}"
     );
     assert_eq!(sipp_count(&sipp_out, "Failed call"), Some(0), "{sipp_out}");
+}
+
+#[test]
+fn sipp_uac_calls_an_extension_of_a_served_ip_pbx_model() {
+    if !sipp_available("sipp_uac_calls_an_extension_of_a_served_ip_pbx_model") {
+        return;
+    }
+    const PBX_CALLS: u64 = 20;
+    let mut cmd = voicetwin();
+    cmd.args(["serve", "avaya-aura-sm-6.3", "--listen", "127.0.0.1:0"])
+        .args(["--max-calls", &PBX_CALLS.to_string()]);
+    let mut server = Guard::spawn("voicetwin serve avaya-aura-sm-6.3", &mut cmd);
+    let addr = server.wait_line("listening on udp:", Duration::from_secs(20));
+
+    // One call at a time (`-l 1`): extension 1000 has one line.
+    let mut sipp = Command::new("sipp");
+    sipp.args(["-sn", "uac", &addr, "-s", "1000", "-i", "127.0.0.1"])
+        .args(["-p", &free_port().to_string()])
+        .args(["-mp", &free_port_pair().to_string()])
+        .args([
+            "-m",
+            &PBX_CALLS.to_string(),
+            "-r",
+            "20",
+            "-l",
+            "1",
+            "-d",
+            "100",
+        ])
+        .args(["-rtp_echo", "-timeout", "60s", "-timeout_error", "-nostdin"]);
+    let (status, sipp_out) = Guard::spawn("sipp uac", &mut sipp).wait(Duration::from_secs(90));
+    assert_eq!(status.code(), Some(0), "{sipp_out}");
+    assert_eq!(
+        sipp_count(&sipp_out, "Successful call"),
+        Some(PBX_CALLS),
+        "{sipp_out}"
+    );
+
+    let (status, out) = server.wait(Duration::from_secs(20));
+    assert!(status.success(), "{out}");
+    assert!(
+        line(&out, "serving ").contains("the IP-PBX element"),
+        "{out}"
+    );
+    let summary = line(&out, "summary:");
+    assert_eq!(field(summary, "completed"), Some(PBX_CALLS), "{summary}");
+    assert!(
+        field(line(&out, "messages:"), "rtp_in").unwrap_or(0) > 0,
+        "{out}"
+    );
 }

@@ -6,7 +6,7 @@
 //! failed=N ...` and `messages: ...`. Exit code 0 when every call was answered, 1 when any
 //! failed, 2 on an error before calling.
 
-use crate::live::{CallConfig, Caller, LiveError, LiveModel, stop_on_signals};
+use crate::live::{CallConfig, Caller, LiveError, LiveModel, fresh_seed, stop_on_signals};
 use crate::sim::SimDuration;
 use clap::Args;
 use std::net::SocketAddrV4;
@@ -36,9 +36,10 @@ pub struct CallArgs {
     /// Our SIP address; by default the local address toward the peer, any port.
     #[arg(long)]
     pub bind: Option<SocketAddrV4>,
-    /// Seed of our identifiers and media.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of our identifiers and media (default: a fresh one per run, so Call-IDs never
+    /// repeat against the same peer).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Directory of vendor model files (the embedded models are used otherwise).
     #[arg(long, default_value = "vendor-models")]
     pub models: PathBuf,
@@ -68,7 +69,7 @@ fn call(args: CallArgs) -> Result<bool, LiveError> {
         ring_timeout: SimDuration::from_millis(args.ring_timeout_ms),
         model: LiveModel::resolve(&args.model, &args.models)?,
         bind: args.bind,
-        seed: args.seed,
+        seed: args.seed.unwrap_or_else(fresh_seed),
     };
     let stop = stop_on_signals()?;
     let mut caller = Caller::start(&cfg)?;

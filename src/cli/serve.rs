@@ -7,7 +7,7 @@
 //! and `stopped: ...`.
 
 use crate::elements::callbook::PartyRole;
-use crate::live::{LiveError, LiveModel, ServeConfig, Server, stop_on_signals};
+use crate::live::{LiveError, LiveModel, ServeConfig, Server, fresh_seed, stop_on_signals};
 use crate::sim::SimDuration;
 use clap::Args;
 use std::io::Write;
@@ -36,9 +36,9 @@ pub struct ServeArgs {
     /// Signalling only: run no RTP/RTCP for the calls.
     #[arg(long)]
     pub no_media: bool,
-    /// Seed of the element's identifiers and media.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of the element's identifiers and media (default: a fresh one per run).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Directory of vendor model files (the embedded models are used otherwise).
     #[arg(long, default_value = "vendor-models")]
     pub models: PathBuf,
@@ -77,7 +77,7 @@ fn serve(args: ServeArgs) -> Result<(), LiveError> {
         duration,
         answer_after: SimDuration::from_millis(args.answer_ms),
         media: !args.no_media,
-        seed: args.seed,
+        seed: args.seed.unwrap_or_else(fresh_seed),
     };
     let stop = stop_on_signals()?;
     let mut server = Server::start(&cfg)?;

@@ -36,6 +36,16 @@ impl WallClock {
     }
 }
 
+/// A seed for a live run that nobody gave one: Call-IDs, tags and branches must not
+/// repeat across runs against the same peer (RFC 3261 §8.1.1.4), so it mixes the wall
+/// clock with the process id. Simulation runs never use this.
+pub fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    crate::sim::splitmix64(nanos ^ (u64::from(std::process::id()) << 32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +60,12 @@ mod tests {
         assert_eq!(c.until(a), Duration::ZERO);
         let ahead = c.until(b + crate::sim::SimDuration::from_secs(10));
         assert!(ahead > Duration::from_secs(9) && ahead <= Duration::from_secs(10));
+    }
+
+    #[test]
+    fn fresh_seeds_differ() {
+        let a = fresh_seed();
+        std::thread::sleep(Duration::from_micros(10));
+        assert_ne!(a, fresh_seed());
     }
 }

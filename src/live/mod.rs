@@ -27,7 +27,7 @@ mod signal;
 mod sockets;
 
 pub use call::{CallConfig, CallReport, CallResult, Caller, DEFAULT_USER, Target};
-pub use clock::WallClock;
+pub use clock::{WallClock, fresh_seed};
 pub use error::LiveError;
 pub use host::{HostOptions, LiveHost, LiveStats, SipSocket};
 pub use inbound::{InboundStats, REMOTE_PARTY};
