@@ -4,7 +4,9 @@
 //! logic. Output that tests rely on (`ok: FILE (Kind)`, `error: FILE:LINE:COL: ...`) stays
 //! stable.
 
+pub mod call;
 pub mod check;
+pub mod serve;
 
 mod chart;
 mod merge;
@@ -42,6 +44,10 @@ pub enum Command {
     Chart(chart::ChartArgs),
     /// Re-run one call of a sweep: a SIP ladder across every element and/or a pcap.
     Trace(trace::TraceArgs),
+    /// Serve a model as a live SIP endpoint on a real UDP socket (the digital twin).
+    Serve(serve::ServeArgs),
+    /// Place real calls from our user agent to a live SIP peer.
+    Call(call::CallArgs),
 }
 
 /// Parses the command line and runs it.
@@ -60,5 +66,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::main(args),
         Command::Chart(args) => chart::main(args),
         Command::Trace(args) => trace::main(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Call(args) => call::run(args),
     }
 }

@@ -16,7 +16,7 @@ mod tdm_links;
 
 pub use cx::Cx;
 pub use media::{
-    MEDIA_DSCP, MediaEngine, MediaFidelity, MediaKey, MediaSpec, MediaUpdate, RelaySpec,
+    MEDIA_DSCP, MediaEngine, MediaFidelity, MediaKey, MediaSpec, MediaUpdate, PortGate, RelaySpec,
 };
 pub use tdm_links::{TdmLinkSpec, TdmLinks};
 

@@ -166,9 +166,15 @@ enum Target {
     RelayB { slot: u32, channel: Channel },
 }
 
+/// Decides whether a free media address may be handed out. A live driver binds the real
+/// RTP and RTCP sockets here and refuses addresses the operating system has given to
+/// someone else; the simulator has none (every address of a node is free).
+pub type PortGate = Box<dyn FnMut(SocketAddrV4) -> bool>;
+
 /// Every media session and relay of a run.
 pub struct MediaEngine {
     rngs: RngFactory,
+    gate: Option<PortGate>,
     sessions: Vec<SessionSlot>,
     free_sessions: Vec<u32>,
     relays: Vec<RelaySlot>,
@@ -187,6 +193,9 @@ pub struct MediaEngine {
     pub(crate) closed: Vec<(CallTag, MediaLegReport)>,
     /// Sessions opened per call (the call book counts them).
     pub(crate) opened: Vec<CallTag>,
+    /// RTP addresses no longer used by any session or relay; kept only when a port gate
+    /// is installed (the live driver closes their sockets).
+    pub(crate) released: Vec<SocketAddrV4>,
     fidelity: MediaFidelity,
     flows: HashMap<SocketAddrV4, FlowSession>,
     /// Flows that closed, with the path their audio took; the world computes their reports.
@@ -202,11 +211,14 @@ pub(crate) type ArmedTimer = Option<(SimTime, EventId)>;
 
 const FIRST_MEDIA_PORT: u16 = 20_000;
 const LAST_MEDIA_PORT: u16 = 59_998;
+/// Consecutive refusals after which the port gate is taken to be exhausted.
+const GATE_REFUSALS: u32 = 64;
 
 impl MediaEngine {
     pub fn new(rngs: RngFactory) -> Self {
         MediaEngine {
             rngs,
+            gate: None,
             sessions: Vec::new(),
             free_sessions: Vec::new(),
             relays: Vec::new(),
@@ -219,6 +231,7 @@ impl MediaEngine {
             events: Vec::new(),
             closed: Vec::new(),
             opened: Vec::new(),
+            released: Vec::new(),
             fidelity: MediaFidelity::PerPacket,
             flows: HashMap::new(),
             closed_flows: Vec::new(),
@@ -233,6 +246,7 @@ impl MediaEngine {
     /// out in ascending order and reused after wrapping, skipping ports in use.
     pub fn allocate(&mut self, ip: Ipv4Addr) -> SocketAddrV4 {
         let next = self.next_port.entry(ip).or_insert(FIRST_MEDIA_PORT);
+        let mut refused = 0;
         for _ in 0..((LAST_MEDIA_PORT - FIRST_MEDIA_PORT) / 2) {
             let port = *next;
             *next = if port >= LAST_MEDIA_PORT {
@@ -241,12 +255,30 @@ impl MediaEngine {
                 port + 2
             };
             let addr = SocketAddrV4::new(ip, port);
-            if !self.by_addr.contains_key(&addr) {
+            if self.by_addr.contains_key(&addr) {
+                continue;
+            }
+            let Some(gate) = self.gate.as_mut() else {
+                return addr;
+            };
+            if gate(addr) {
                 return addr;
             }
+            // A gate that refuses this many in a row is out of sockets, not unlucky: stop
+            // scanning.
+            refused += 1;
+            if refused >= GATE_REFUSALS {
+                break;
+            }
         }
-        // Every port of the address is in use (20,000 sessions on one IP): reuse the first.
+        // Every port of the address is in use (20,000 sessions on one IP), or the gate has
+        // no socket left: reuse the first (its media goes nowhere).
         SocketAddrV4::new(ip, FIRST_MEDIA_PORT)
+    }
+
+    /// Consults `gate` before handing out any media address (see [`PortGate`]).
+    pub fn set_port_gate(&mut self, gate: PortGate) {
+        self.gate = Some(gate);
     }
 
     /// Sets how media is simulated (before the run starts).
@@ -290,6 +322,9 @@ impl MediaEngine {
     }
 
     fn unbind(&mut self, rtp: SocketAddrV4) {
+        if self.gate.is_some() {
+            self.released.push(rtp);
+        }
         self.by_addr.remove(&rtp);
         self.by_addr
             .remove(&SocketAddrV4::new(*rtp.ip(), rtp.port().wrapping_add(1)));
