@@ -451,6 +451,7 @@ pub fn run(
     });
     if let Some(tag) = options.watch {
         world.enable_capture_for(tag);
+        world.media.record_packets_for(tag);
     } else if options.capture {
         world.enable_capture();
     }

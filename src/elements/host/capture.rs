@@ -16,6 +16,9 @@ pub(crate) struct Capture {
     items: Vec<Captured>,
     /// (link, call reference) of the watched call's ISDN calls, learnt from its SETUPs.
     isdn_calls: BTreeSet<(u32, CallRef)>,
+    /// Call-IDs of the watched call's SIP dialogs, so that messages after the call book
+    /// has forgotten the call (the 200 OK to its BYE) are still recorded.
+    call_ids: BTreeSet<String>,
 }
 
 impl Capture {
@@ -24,6 +27,7 @@ impl Capture {
             filter,
             items: Vec::new(),
             isdn_calls: BTreeSet::new(),
+            call_ids: BTreeSet::new(),
         }
     }
 
@@ -44,11 +48,17 @@ impl Capture {
             let belongs = if media {
                 engine.tag_at(&packet.dst) == Some(tag) || engine.tag_at(&packet.src) == Some(tag)
             } else {
-                Message::parse(&packet.payload).ok().and_then(|m| {
-                    m.headers()
-                        .get(HeaderName::CallId)
-                        .and_then(|id| calls.tag_of(id))
-                }) == Some(tag)
+                let call_id = Message::parse(&packet.payload)
+                    .ok()
+                    .and_then(|m| m.headers().get(HeaderName::CallId).map(str::to_owned));
+                match call_id {
+                    Some(id) if self.call_ids.contains(&id) => true,
+                    Some(id) if calls.tag_of(&id) == Some(tag) => {
+                        self.call_ids.insert(id);
+                        true
+                    }
+                    _ => false,
+                }
             };
             if !belongs {
                 return;

@@ -144,10 +144,12 @@ pub fn ladder(title: &str, items: &[Captured], who: &Participants) -> String {
     }
     let _ = writeln!(out, "{}", header.trim_end());
     let lanes = |out: &mut String| {
-        let mut line = " ".repeat(pad);
-        for _ in &columns {
-            let _ = write!(line, "{:^COL$}", "|");
+        // The same positions as the message rows' lanes.
+        let mut line = vec![' '; pad + columns.len() * COL];
+        for i in 0..columns.len() {
+            line[pad + i * COL + COL / 2] = '|';
         }
+        let line: String = line.into_iter().collect();
         let _ = writeln!(out, "{}", line.trim_end());
     };
     lanes(&mut out);

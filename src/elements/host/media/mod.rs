@@ -197,6 +197,8 @@ pub struct MediaEngine {
     /// is installed (the live driver closes their sockets).
     pub(crate) released: Vec<SocketAddrV4>,
     fidelity: MediaFidelity,
+    /// A call whose media is always simulated packet by packet (the call being traced).
+    packets_for: Option<CallTag>,
     flows: HashMap<SocketAddrV4, FlowSession>,
     /// Flows that closed, with the path their audio took; the world computes their reports.
     pub(crate) closed_flows: Vec<(FlowSession, FlowPath, SimTime)>,
@@ -233,6 +235,7 @@ impl MediaEngine {
             opened: Vec::new(),
             released: Vec::new(),
             fidelity: MediaFidelity::PerPacket,
+            packets_for: None,
             flows: HashMap::new(),
             closed_flows: Vec::new(),
             session_counter: 0,
@@ -286,6 +289,12 @@ impl MediaEngine {
         self.fidelity = fidelity;
     }
 
+    /// Simulates this call's media packet by packet whatever the fidelity (unless media is
+    /// off), so a traced call's capture holds its RTP.
+    pub fn record_packets_for(&mut self, tag: CallTag) {
+        self.packets_for = Some(tag);
+    }
+
     /// Whether `addr` is a media address of an open session or relay.
     pub fn owns(&self, addr: &SocketAddrV4) -> bool {
         // Flows never receive packets; only sessions and relays own addresses on the wire.
@@ -332,7 +341,11 @@ impl MediaEngine {
 
     /// Opens a session for `owner`. Returns an error text if the configuration is invalid.
     pub fn open(&mut self, now: SimTime, owner: ElementId, spec: MediaSpec) -> Result<(), String> {
-        match self.fidelity.for_call(spec.tag) {
+        let fidelity = match self.fidelity.for_call(spec.tag) {
+            CallFidelity::Flow if self.packets_for == Some(spec.tag) => CallFidelity::Packets,
+            f => f,
+        };
+        match fidelity {
             CallFidelity::Off => return Ok(()),
             CallFidelity::Flow => return self.open_flow(now, owner, spec),
             CallFidelity::Packets => {}
