@@ -67,6 +67,12 @@ fn metric_info(name: &str) -> MetricInfo {
             ..pct("Call success")
         },
         "failure_rate" => pct("Failure"),
+        "answer_rate" => pct("Answered"),
+        "two_way_audio_rate" => pct("Calls with two-way audio"),
+        "media_relayed_rate" => pct("Calls relayed by the Mediation Server"),
+        "mos_below_3_6" => pct("Calls with MOS below 3.6"),
+        "mos_below_3_1" => pct("Calls with MOS below 3.1"),
+        "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
         "failover_rate" => pct("Failover"),
         "pdd_ms_mean" => ms("Mean post-dial delay"),
         "pdd_ms_p50" => ms("Median post-dial delay"),
