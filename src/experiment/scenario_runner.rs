@@ -145,6 +145,21 @@ pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
         .sum();
     if access > 0 {
         m.insert("bottleneck_channels".into(), access as f64);
+        // The load the access group is offered: what it carried (channel occupancy over the
+        // arrival period; calls still up at its end finish in the drain and are counted)
+        // grossed up by its own blocking.
+        let (carried_s, seized, blocked) = report
+            .trunks
+            .iter()
+            .filter(|t| t.to_pstn)
+            .fold((0.0, 0u64, 0u64), |(c, s, b), t| {
+                (c + t.channel_seconds, s + t.seizures, b + t.blocked)
+            });
+        if report.arrivals_s > 0.0 && seized > 0 {
+            let carried = carried_s / report.arrivals_s;
+            let pass = seized as f64 / (seized + blocked) as f64;
+            m.insert("bottleneck_offered_erlangs".into(), carried / pass);
+        }
     }
     let peak = report
         .trunks

@@ -83,6 +83,8 @@ pub struct TrunkUsage {
     pub peak_busy: usize,
     pub seizures: u64,
     pub blocked: u64,
+    /// Channel occupancy over the whole run, channel-seconds.
+    pub channel_seconds: f64,
 }
 
 /// What a run reports besides its call logs.
@@ -96,6 +98,8 @@ pub struct RunReport {
     pub offered_erlangs: f64,
     /// The workload's mean holding time, seconds.
     pub mean_holding_s: f64,
+    /// How long calls arrived for (warm-up and measurement), seconds.
+    pub arrivals_s: f64,
     pub calls_started: u64,
     pub world: WorldStats,
     pub trunks: Vec<TrunkUsage>,
@@ -521,23 +525,22 @@ pub fn run(
     let trunks = sim
         .world
         .tdm
-        .usage()
+        .usage(end_time)
         .into_iter()
-        .map(
-            |(name, _, capacity, peak_busy, seizures, blocked)| TrunkUsage {
-                to_pstn: sim.deployment.tdm.iter().any(|t| {
-                    t.name == name
-                        && [&t.a, &t.b]
-                            .iter()
-                            .any(|e| pstn_elements.contains(e.as_str()))
-                }),
-                name,
-                capacity,
-                peak_busy,
-                seizures,
-                blocked,
-            },
-        )
+        .map(|u| TrunkUsage {
+            to_pstn: sim.deployment.tdm.iter().any(|t| {
+                t.name == u.name
+                    && [&t.a, &t.b]
+                        .iter()
+                        .any(|e| pstn_elements.contains(e.as_str()))
+            }),
+            name: u.name,
+            capacity: u.capacity,
+            peak_busy: u.peak_busy,
+            seizures: u.seizures,
+            blocked: u.blocked,
+            channel_seconds: u.channel_seconds,
+        })
         .collect();
     let element_names = (0..sim.world.element_count())
         .map(|i| sim.world.name(ElementId(i as u32)).to_string())
@@ -548,6 +551,7 @@ pub fn run(
         end_time,
         offered_erlangs: workload.offered_erlangs(),
         mean_holding_s: workload.holding.mean_s(),
+        arrivals_s: workload.arrivals_end().as_secs_f64(),
         calls_started: sim.calls_started,
         world: sim.world.stats(),
         trunks,

@@ -507,10 +507,10 @@ impl Harness {
         self.sim
             .world
             .tdm
-            .usage()
+            .usage(self.sched.now())
             .into_iter()
-            .find(|u| u.0 == name)
-            .map(|u| (u.1, u.2))
+            .find(|u| u.name == name)
+            .map(|u| (u.busy, u.capacity))
             .unwrap()
     }
 }

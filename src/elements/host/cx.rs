@@ -74,12 +74,12 @@ impl<'a> Cx<'a> {
 
     /// Seizes a B-channel on a TDM port's link.
     pub fn seize(&mut self, port: TdmPort) -> Result<Channel, SeizeError> {
-        self.tdm.seize(port)
+        self.tdm.seize(self.now, port)
     }
 
     /// Frees a B-channel.
     pub fn release(&mut self, port: TdmPort, channel: Channel) {
-        self.tdm.release(port, channel);
+        self.tdm.release(self.now, port, channel);
     }
 
     /// The channels of a TDM port's link.
@@ -90,10 +90,10 @@ impl<'a> Cx<'a> {
     /// Takes a span out of service (or back); returns the channels whose calls were lost.
     pub fn set_span(&mut self, port: TdmPort, span: u16, in_service: bool) -> Vec<Channel> {
         if in_service {
-            self.tdm.span_up(port, span);
+            self.tdm.span_up(self.now, port, span);
             Vec::new()
         } else {
-            self.tdm.span_down(port, span)
+            self.tdm.span_down(self.now, port, span)
         }
     }
 

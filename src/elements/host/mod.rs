@@ -18,7 +18,7 @@ pub use cx::Cx;
 pub use media::{
     MEDIA_DSCP, MediaEngine, MediaFidelity, MediaKey, MediaSpec, MediaUpdate, PortGate, RelaySpec,
 };
-pub use tdm_links::{TdmLinkSpec, TdmLinks};
+pub use tdm_links::{TdmLinkSpec, TdmLinkUsage, TdmLinks};
 
 use super::callbook::CallBook;
 use super::element::{Command, Element, NetworkElement};

@@ -4,7 +4,7 @@
 
 use super::super::tdm::{Channel, SeizeError, SpanKind, TrunkGroup};
 use super::super::{ElementId, TdmPort};
-use crate::sim::SimDuration;
+use crate::sim::{SimDuration, SimTime};
 
 /// A TDM link to build: two element ends, spans and the D-channel delay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,33 @@ pub struct TdmLinkSpec {
 struct TdmLink {
     spec: TdmLinkSpec,
     group: TrunkGroup,
+    /// Busy channels integrated over time up to `accounted_to`, channel·ns.
+    channel_ns: u128,
+    accounted_to: SimTime,
+}
+
+impl TdmLink {
+    /// Integrates the busy channels up to `now` (before their number changes).
+    fn account(&mut self, now: SimTime) {
+        if now > self.accounted_to {
+            let dt = u128::from((now - self.accounted_to).as_nanos());
+            self.channel_ns += dt * self.group.busy() as u128;
+            self.accounted_to = now;
+        }
+    }
+}
+
+/// One link's usage at the end of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TdmLinkUsage {
+    pub name: String,
+    pub busy: usize,
+    pub capacity: usize,
+    pub peak_busy: usize,
+    pub seizures: u64,
+    pub blocked: u64,
+    /// Channel occupancy integrated over the run, channel-seconds (carried Erlang-seconds).
+    pub channel_seconds: f64,
 }
 
 /// Every TDM link of a world.
@@ -34,7 +61,12 @@ impl TdmLinks {
     pub fn add(&mut self, spec: TdmLinkSpec) -> (TdmPort, TdmPort) {
         let link = self.links.len() as u32;
         let group = TrunkGroup::new(spec.kind, spec.spans);
-        self.links.push(TdmLink { spec, group });
+        self.links.push(TdmLink {
+            spec,
+            group,
+            channel_ns: 0,
+            accounted_to: SimTime::ZERO,
+        });
         (
             TdmPort {
                 link,
@@ -75,37 +107,48 @@ impl TdmLinks {
         &self.links[port.link as usize].group
     }
 
-    pub fn seize(&mut self, port: TdmPort) -> Result<Channel, SeizeError> {
-        self.links[port.link as usize].group.seize()
+    pub fn seize(&mut self, now: SimTime, port: TdmPort) -> Result<Channel, SeizeError> {
+        let link = &mut self.links[port.link as usize];
+        link.account(now);
+        link.group.seize()
     }
 
-    pub fn release(&mut self, port: TdmPort, channel: Channel) {
-        self.links[port.link as usize].group.release(channel);
+    pub fn release(&mut self, now: SimTime, port: TdmPort, channel: Channel) {
+        let link = &mut self.links[port.link as usize];
+        link.account(now);
+        link.group.release(channel);
     }
 
     /// Takes a span out of service; returns the channels whose calls are lost.
-    pub fn span_down(&mut self, port: TdmPort, span: u16) -> Vec<Channel> {
-        self.links[port.link as usize].group.span_down(span)
+    pub fn span_down(&mut self, now: SimTime, port: TdmPort, span: u16) -> Vec<Channel> {
+        let link = &mut self.links[port.link as usize];
+        link.account(now);
+        link.group.span_down(span)
     }
 
-    pub fn span_up(&mut self, port: TdmPort, span: u16) {
-        self.links[port.link as usize].group.span_up(span);
+    pub fn span_up(&mut self, now: SimTime, port: TdmPort, span: u16) {
+        let link = &mut self.links[port.link as usize];
+        link.account(now);
+        link.group.span_up(span);
     }
 
-    /// Every link's (name, busy channels, capacity, peak busy, seizures, blocked).
-    pub fn usage(&self) -> Vec<(String, usize, usize, usize, u64, u64)> {
+    /// Every link's usage, with the occupancy integrated up to `now`.
+    pub fn usage(&self, now: SimTime) -> Vec<TdmLinkUsage> {
         self.links
             .iter()
             .map(|l| {
-                let (seized, blocked) = l.group.counters();
-                (
-                    l.spec.name.clone(),
-                    l.group.busy(),
-                    l.group.capacity(),
-                    l.group.peak_busy(),
-                    seized,
+                let (seizures, blocked) = l.group.counters();
+                let tail = u128::from(now.saturating_since(l.accounted_to).as_nanos())
+                    * l.group.busy() as u128;
+                TdmLinkUsage {
+                    name: l.spec.name.clone(),
+                    busy: l.group.busy(),
+                    capacity: l.group.capacity(),
+                    peak_busy: l.group.peak_busy(),
+                    seizures,
                     blocked,
-                )
+                    channel_seconds: (l.channel_ns + tail) as f64 / 1e9,
+                }
             })
             .collect()
     }
