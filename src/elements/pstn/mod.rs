@@ -29,7 +29,7 @@ use super::script::AnswerAction;
 use super::tdm::{CallRef, Cause, Channel, IsdnMessage, SeizeError};
 use super::timers::{TimerId, TimerQueue};
 use super::{CallTag, ElementId, TdmPort};
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::{SimDuration, SimRng, SimTime};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddrV4;
 
@@ -40,7 +40,40 @@ pub(crate) struct PstnConfig {
     pub(crate) no_answer: SimDuration,
     pub(crate) inband_ringback: bool,
     pub(crate) ivr_answer: SimDuration,
-    pub(crate) network_setup: SimDuration,
+    pub(crate) network_setup: SetupTime,
+}
+
+/// The carrier's setup time for a call: fixed, or lognormal around a mean.
+#[derive(Clone, Debug)]
+pub(crate) struct SetupTime {
+    mean_s: f64,
+    /// (mu, sigma) of the underlying normal, when the time varies.
+    lognormal: Option<(f64, f64)>,
+}
+
+impl SetupTime {
+    /// Mean `mean_s` and coefficient of variation `cv` (validated ≥ 0 by the spec).
+    pub(crate) fn new(mean_s: f64, cv: f64) -> Self {
+        let lognormal = (mean_s > 0.0 && cv > 0.0).then(|| {
+            let sigma2 = (1.0 + cv * cv).ln();
+            (mean_s.ln() - sigma2 / 2.0, sigma2.sqrt())
+        });
+        SetupTime { mean_s, lognormal }
+    }
+
+    fn is_zero(&self) -> bool {
+        self.mean_s <= 0.0
+    }
+
+    pub(crate) fn draw(&self, rng: &mut SimRng) -> SimDuration {
+        let s = match self.lognormal {
+            Some((mu, sigma)) => rand_distr::LogNormal::new(mu, sigma)
+                .map(|d| rand::Rng::sample(rng, d))
+                .unwrap_or(self.mean_s),
+            None => self.mean_s,
+        };
+        SimDuration::from_secs_f64(s)
+    }
 }
 
 /// A trunk group of the PSTN.
@@ -115,10 +148,17 @@ pub struct Pstn {
     refs: CallRefs,
     failed: bool,
     stats: PstnStats,
+    /// Draws the carrier's setup time per call.
+    rng: SimRng,
 }
 
 impl Pstn {
-    pub(crate) fn new(cfg: PstnConfig, links: Vec<PstnLink>, routes: Vec<PstnRoute>) -> Self {
+    pub(crate) fn new(
+        cfg: PstnConfig,
+        links: Vec<PstnLink>,
+        routes: Vec<PstnRoute>,
+        rng: SimRng,
+    ) -> Self {
         Pstn {
             cfg,
             links,
@@ -130,6 +170,7 @@ impl Pstn {
             refs: CallRefs::new(),
             failed: false,
             stats: PstnStats::default(),
+            rng,
         }
     }
 
@@ -322,7 +363,7 @@ impl Pstn {
         if self.cfg.network_setup.is_zero() {
             self.deliver(cx, id);
         } else {
-            let at = cx.now() + self.cfg.network_setup;
+            let at = cx.now() + self.cfg.network_setup.draw(&mut self.rng);
             self.arm(id, at, PTimer::Deliver(id));
         }
     }

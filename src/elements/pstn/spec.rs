@@ -3,7 +3,7 @@
 use super::super::build::{BuildEnv, BuildError};
 use super::super::element::Element;
 use super::super::spec::ElementKindSpec;
-use super::{Pstn, PstnConfig, PstnLink, PstnRoute};
+use super::{Pstn, PstnConfig, PstnLink, PstnRoute, SetupTime};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,14 @@ pub struct PstnSpec {
     /// circuit-switched networks; today's all-digital networks do better. Assumed 1.5 s.
     #[serde(default = "default_network_setup")]
     pub network_setup_s: f64,
+    /// The spread of that setup time from call to call: the coefficient of variation of a
+    /// lognormal with mean `network_setup_s` (0 makes it fixed). Assumed 0.4.
+    #[serde(default = "default_network_setup_cv")]
+    pub network_setup_cv: f64,
+}
+
+fn default_network_setup_cv() -> f64 {
+    0.4
 }
 
 fn default_network_setup() -> f64 {
@@ -88,6 +96,13 @@ impl ElementKindSpec for PstnSpec {
             return Err(BuildError::new(
                 &self.name,
                 "network_setup_s",
+                "must be ≥ 0",
+            ));
+        }
+        if !(self.network_setup_cv.is_finite() && self.network_setup_cv >= 0.0) {
+            return Err(BuildError::new(
+                &self.name,
+                "network_setup_cv",
                 "must be ≥ 0",
             ));
         }
@@ -139,8 +154,34 @@ impl ElementKindSpec for PstnSpec {
             no_answer: SimDuration::from_secs_f64(self.no_answer_s),
             inband_ringback: self.inband_ringback,
             ivr_answer: SimDuration::from_secs_f64(self.ivr_answer_s),
-            network_setup: SimDuration::from_secs_f64(self.network_setup_s),
+            network_setup: SetupTime::new(self.network_setup_s, self.network_setup_cv),
         };
-        Ok(Element::Pstn(Pstn::new(cfg, links, routes)))
+        let rng = env.rng("network-setup");
+        Ok(Element::Pstn(Pstn::new(cfg, links, routes, rng)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SetupTime;
+    use crate::sim::RngFactory;
+
+    /// The lognormal setup time has the configured mean and coefficient of variation
+    /// (20,000 draws: the standard error of the mean is 0.4·1.5/√20000 ≈ 0.004 s).
+    #[test]
+    fn carrier_setup_time_has_its_mean_and_spread() {
+        let t = SetupTime::new(1.5, 0.4);
+        let mut rng = RngFactory::new(7).stream("pstn", "network-setup");
+        let xs: Vec<f64> = (0..20_000)
+            .map(|_| t.draw(&mut rng).as_secs_f64())
+            .collect();
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        approx::assert_abs_diff_eq!(mean, 1.5, epsilon = 0.02);
+        approx::assert_abs_diff_eq!(sd / mean, 0.4, epsilon = 0.02);
+        assert!(xs.iter().all(|&x| x > 0.0));
+        let fixed = SetupTime::new(1.5, 0.0);
+        assert_eq!(fixed.draw(&mut rng).as_secs_f64(), 1.5);
     }
 }
