@@ -95,18 +95,38 @@ fn check_deployment(name: &str, text: &str, expect: &[Expect], bypass: bool) {
             continue;
         }
         let (a, z) = (ends[0].to_string(), ends[ends.len() - 1].to_string());
-        assert!(cap.media_datagrams > 100, "{ctx}: {} datagrams", cap.media_datagrams);
+        assert!(
+            cap.media_datagrams > 100,
+            "{ctx}: {} datagrams",
+            cap.media_datagrams
+        );
         if relayed {
             // Every datagram goes to or comes from the Mediation Server.
             for (x, y) in &cap.media_pairs {
-                assert!(x == "med1" || y == "med1", "{ctx}: {x} → {y} bypasses the relay");
+                assert!(
+                    x == "med1" || y == "med1",
+                    "{ctx}: {x} → {y} bypasses the relay"
+                );
             }
-            for pair in [(a.as_str(), "med1"), ("med1", z.as_str()), (z.as_str(), "med1"), ("med1", a.as_str())] {
+            for pair in [
+                (a.as_str(), "med1"),
+                ("med1", z.as_str()),
+                (z.as_str(), "med1"),
+                ("med1", a.as_str()),
+            ] {
                 let p = (pair.0.to_string(), pair.1.to_string());
-                assert!(cap.media_pairs.contains(&p), "{ctx}: no {p:?} in {:?}", cap.media_pairs);
+                assert!(
+                    cap.media_pairs.contains(&p),
+                    "{ctx}: no {p:?} in {:?}",
+                    cap.media_pairs
+                );
             }
         } else {
-            assert!(!touches_med, "{ctx}: media touched the Mediation Server {:?}", cap.media_pairs);
+            assert!(
+                !touches_med,
+                "{ctx}: media touched the Mediation Server {:?}",
+                cap.media_pairs
+            );
             assert!(
                 cap.media_pairs.contains(&(a.clone(), z.clone()))
                     && cap.media_pairs.contains(&(z.clone(), a.clone())),

@@ -146,7 +146,10 @@ fn measure(p: &Point) -> Measured {
                     let _ = talk.try_push(e.saturating_since(a).as_secs_f64());
                 }
             }
-            other => panic!("only answered or blocked calls, got {other:?}: {}", log.detail),
+            other => panic!(
+                "only answered or blocked calls, got {other:?}: {}",
+                log.detail
+            ),
         }
     })
     .expect("the bench runs");

@@ -23,7 +23,10 @@ const VIA_GW2: &str = "pool-hq>fe1>med1>gw2>pstn";
 const GW1_THEN_GW2: &str = "pool-hq>fe1>med1>gw1>med1>gw2>pstn";
 
 /// Outbound PSTN calls only: 0.5 E of 10 s calls, about one call every 20 s for `measure_s`.
-fn outbound(measure_s: f64, events: Vec<ScheduledEvent>) -> voicetwin::scenario::spec::ScenarioSpec {
+fn outbound(
+    measure_s: f64,
+    events: Vec<ScheduledEvent>,
+) -> voicetwin::scenario::spec::ScenarioSpec {
     scenario(
         workload(&[CallMix::LyncToPstn], 0.5, 10.0, measure_s),
         MediaMode::Off,
@@ -65,11 +68,17 @@ fn baseline_calls_take_the_first_gateway() {
 
 #[test]
 fn a_503_from_the_first_gateway_fails_over_to_the_second_at_once() {
-    let calls = run(&topology_text(NAME), &outbound(300.0, spans_down("gw1-pri")));
+    let calls = run(
+        &topology_text(NAME),
+        &outbound(300.0, spans_down("gw1-pri")),
+    );
     let first = &calls[0];
     assert_eq!(first.cdr.outcome, CallOutcome::Answered, "{:#?}", first.log);
     assert_eq!(first.cdr.sip_code, Some(200));
-    assert_eq!((first.cdr.route.as_str(), first.cdr.failover), (GW1_THEN_GW2, 1));
+    assert_eq!(
+        (first.cdr.route.as_str(), first.cdr.failover),
+        (GW1_THEN_GW2, 1)
+    );
     assert!(pdd_s(first) < 2.0, "no timer involved: {}", pdd_s(first));
     for c in &calls {
         assert_eq!(c.cdr.outcome, CallOutcome::Answered);
@@ -83,7 +92,10 @@ fn a_503_from_the_first_gateway_fails_over_to_the_second_at_once() {
             c.cdr.failover
         );
     }
-    assert!(calls.iter().any(|c| c.cdr.route == VIA_GW2), "gw1 was deprioritised");
+    assert!(
+        calls.iter().any(|c| c.cdr.route == VIA_GW2),
+        "gw1 was deprioritised"
+    );
 }
 
 #[test]
@@ -138,7 +150,10 @@ fn a_502_to_503_translation_rule_restores_failover() {
     let calls = run(&text, &outbound(300.0, spans_down("gw1-pri")));
     let first = &calls[0];
     assert_eq!(first.cdr.outcome, CallOutcome::Answered, "{:#?}", first.log);
-    assert_eq!((first.cdr.route.as_str(), first.cdr.failover), (GW1_THEN_GW2, 1));
+    assert_eq!(
+        (first.cdr.route.as_str(), first.cdr.failover),
+        (GW1_THEN_GW2, 1)
+    );
     assert!(pdd_s(first) < 2.0, "{}", pdd_s(first));
     assert!(calls.iter().all(|c| c.cdr.outcome == CallOutcome::Answered));
 }
@@ -157,7 +172,11 @@ fn dead_gw1_no_deprioritising(keepalive: bool) -> (String, Vec<Call>) {
     } else {
         "keepalive: (enabled: false),"
     };
-    text = edit(&text, "overload: Reject(status: 503),", &format!("overload: Reject(status: 503), {ka}"));
+    text = edit(
+        &text,
+        "overload: Reject(status: 503),",
+        &format!("overload: Reject(status: 503), {ka}"),
+    );
     let down = vec![ScheduledEvent::ElementDown {
         element: "gw1".into(),
         at_s: 0.0,
@@ -175,7 +194,11 @@ fn a_gateway_marked_down_by_keepalive_is_skipped_without_a_timeout() {
     for c in &late {
         assert_eq!(c.cdr.outcome, CallOutcome::Answered, "{:#?}", c.log);
         assert!(c.cdr.route.ends_with("med1>gw2>pstn"), "{}", c.cdr.route);
-        assert!(!c.cdr.route.contains("gw1"), "no INVITE reached gw1: {}", c.cdr.route);
+        assert!(
+            !c.cdr.route.contains("gw1"),
+            "no INVITE reached gw1: {}",
+            c.cdr.route
+        );
         // The call took its alternate route (the Front End skipped, or the Mediation
         // Server refused at once, the trunk of the gateway marked down).
         assert_eq!(c.cdr.failover, 1);
@@ -183,7 +206,10 @@ fn a_gateway_marked_down_by_keepalive_is_skipped_without_a_timeout() {
         assert!(pdd_s(c) < 2.0, "PDD {}", pdd_s(c));
     }
     // Before the mark-down the same calls waited for the fast-failover timer.
-    let early = calls.iter().find(|c| c.cdr.start_s < 30.0).expect("an early call");
+    let early = calls
+        .iter()
+        .find(|c| c.cdr.start_s < 30.0)
+        .expect("an early call");
     assert!(pdd_s(early) > 10.0, "PDD {}", pdd_s(early));
     assert_eq!(early.cdr.failover, 1);
 

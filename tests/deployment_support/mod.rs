@@ -53,7 +53,11 @@ pub fn workload(mix: &[CallMix], erlangs: f64, holding_s: f64, measure_s: f64) -
     }
 }
 
-pub fn scenario(workload: WorkloadSpec, media: MediaMode, events: Vec<ScheduledEvent>) -> ScenarioSpec {
+pub fn scenario(
+    workload: WorkloadSpec,
+    media: MediaMode,
+    events: Vec<ScheduledEvent>,
+) -> ScenarioSpec {
     ScenarioSpec {
         workload,
         media,
@@ -76,7 +80,13 @@ pub struct Outcome {
 }
 
 /// Runs `spec` on the topology `text` (named `name` for errors) with `seed`.
-pub fn run_text(name: &str, text: &str, spec: &ScenarioSpec, seed: u64, options: &RunOptions) -> Outcome {
+pub fn run_text(
+    name: &str,
+    text: &str,
+    spec: &ScenarioSpec,
+    seed: u64,
+    options: &RunOptions,
+) -> Outcome {
     let path = PathBuf::from(format!("{name}.ron"));
     let topology = Topology::parse(&path, text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let models = builtin_model_map();
@@ -88,8 +98,10 @@ pub fn run_text(name: &str, text: &str, spec: &ScenarioSpec, seed: u64, options:
         models: &models,
     };
     let mut logs = Vec::new();
-    let report = run(&input, seed, options, &mut |log, meta| logs.push((log, meta)))
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let report = run(&input, seed, options, &mut |log, meta| {
+        logs.push((log, meta))
+    })
+    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let calls = logs
         .into_iter()
         .map(|(log, meta)| {
@@ -186,7 +198,13 @@ pub fn call_capture(report: &RunReport) -> CallCapture {
 }
 
 /// Re-runs the same run watching call `tag` (the simulated behaviour is unchanged).
-pub fn watch(name: &str, text: &str, spec: &ScenarioSpec, seed: u64, tag: CallTag) -> (Call, CallCapture) {
+pub fn watch(
+    name: &str,
+    text: &str,
+    spec: &ScenarioSpec,
+    seed: u64,
+    tag: CallTag,
+) -> (Call, CallCapture) {
     let options = RunOptions {
         watch: Some(tag),
         ..RunOptions::default()
