@@ -6,6 +6,7 @@
 //!   the default route settings (503, 504, timeout), the call fails with 502;
 //! - a 502 → 503 translation rule on the trunk restores the failover;
 //! - gw1 marked down by missed OPTIONS keepalives is skipped with no timeout.
+//!
 //! Every case checks the CDR's outcome, SIP code, route and failover count.
 
 mod deployment_support;
