@@ -191,6 +191,8 @@ fn rtaudio_client_is_transcoded_to_g711() {
     assert!(caller.audio_heard && callee.audio_heard, "{log:#?}");
     assert!(caller.audio_packets > 200 && callee.audio_packets > 200);
     assert!(h.sim.world.media.relayed_packets() > 400);
+    // Both legs' media went through the (transcoding) relay.
+    assert!(caller.relayed && callee.relayed, "{log:#?}");
 }
 
 #[test]

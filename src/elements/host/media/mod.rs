@@ -512,6 +512,17 @@ impl MediaEngine {
             return;
         };
         let (local, remote) = (me.local, me.remote);
+        // A session that sends to a relay is relayed, whether or not the far session shares
+        // its clock (a transcoding relay does not).
+        let relayed = matches!(
+            self.by_addr.get(&remote),
+            Some(Target::RelayA { .. } | Target::RelayB { .. })
+        );
+        if relayed {
+            if let Some(me) = self.sessions[slot as usize].state.as_mut() {
+                me.relayed = true;
+            }
+        }
         let peer = match self.by_addr.get(&remote).copied() {
             Some(Target::Session { slot: s, .. }) => Some(s),
             Some(Target::RelayA { slot: r, .. }) => self.far_session(r, true),
@@ -530,10 +541,6 @@ impl MediaEngine {
             .state
             .as_ref()
             .map(|p| p.session.clock());
-        let relayed = matches!(
-            self.by_addr.get(&remote),
-            Some(Target::RelayA { .. } | Target::RelayB { .. })
-        );
         if let (Some(pc), Some(me)) = (peer_clock, self.sessions[slot as usize].state.as_mut()) {
             me.session.set_remote_clock(pc);
             me.relayed |= relayed;
