@@ -266,7 +266,7 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         by_caller: false,
     });
     rig.place(1.0, s);
-    rig.run(15.0);
+    rig.run(if mode == TransferMode::Blind { 15.0 } else { 30.0 });
     let sip = rig.sip();
     if ctx.config.lync.refer {
         if let Some(refer) = sip.iter().find(|m| m.is_request("REFER") && m.to(PRODUCT_IP)) {
@@ -287,7 +287,10 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         }
         _ => None,
     };
-    if target_answers {
+    // The PBX learns the new party from the REFER it executes; a transfer Lync makes by
+    // itself (REFER off) gives the PBX nothing to update its display or play from.
+    let by_refer = ctx.config.lync.refer;
+    if target_answers && mode == TransferMode::Blind && by_refer {
         if let Some(d) = &display {
             obs.check(
                 *d != ev(1),
@@ -295,8 +298,11 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
                 format!("the PBX phone still shows {d}"),
             );
         }
-        // Ringback to the transferee while the target rang: a tone at its PBX phone.
-        if let Some(crate::elements::Element::Pbx(p)) = rig.element("product") {
+        // Ringback to the transferee while the target rang: a tone at its PBX phone (a
+        // consultative transfer completes after the target answered: nothing to hear).
+        if let (TransferMode::Blind, true, Some(crate::elements::Element::Pbx(p))) =
+            (mode, by_refer, rig.element("product"))
+        {
             if let Some(st) = p.station(&caller) {
                 let heard = st.tones.iter().any(|(t, _)| t.as_secs_f64() > refer_at - 0.5);
                 obs.check(
@@ -308,6 +314,13 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         }
     }
     rig.run(90.0);
+    if let (TransferMode::Consultative, true, Some(crate::elements::Element::Pbx(p))) =
+        (mode, ctx.config.lync.refer, rig.element("product"))
+    {
+        if let Some(d) = p.station(&caller).and_then(|s| s.last_display.clone()) {
+            obs.check(d != ev(1), S::StaleDisplay, format!("the PBX phone still shows {d}"));
+        }
+    }
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         if target_answers {
             if l.outcome != CallOutcome::Answered || !l.two_way_audio() {

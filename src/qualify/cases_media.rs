@@ -25,9 +25,11 @@ fn caller(ctx: &Ctx<'_>) -> (Party, String) {
 fn early_media(ctx: &Ctx<'_>, how: u8) -> Result<Observed, String> {
     let mut rig = ctx.rig(|_| {})?;
     let mut obs = Observed::default();
+    // The caller on the product's side is a PBX phone (whose ear the PBX reports) or a
+    // PSTN line behind the gateway.
     let mut s = match how {
         0 => script(1, &ev(1), &ivr(1)),
-        _ => script(1, &pstn(1), &ev(1)),
+        _ => script(1, &caller(ctx).1, &ev(1)),
     };
     match how {
         1 => {
@@ -242,8 +244,9 @@ fn prack(ctx: &Ctx<'_>) -> Result<Observed, String> {
     let mut rig = ctx.rig(|_| {})?;
     let mut obs = Observed::default();
     let (_, remote) = caller(ctx);
+    let remote2 = remote.replace("0001", "0002");
     rig.place(1.0, script(1, &ev(1), &remote));
-    rig.place(1.0, script(2, &remote, &ev(2)));
+    rig.place(1.0, script(2, &remote2, &ev(2)));
     rig.run(80.0);
     let sip = rig.sip();
     let reliable = sip.iter().filter(|m| {
@@ -427,8 +430,9 @@ fn sdp_address(ctx: &Ctx<'_>) -> Result<Observed, String> {
     let mut rig = ctx.rig(|_| {})?;
     let mut obs = Observed::default();
     let (_, remote) = caller(ctx);
+    let remote2 = remote.replace("0001", "0002");
     rig.place(1.0, script(1, &ev(1), &remote));
-    rig.place(1.0, script(2, &remote, &ev(2)));
+    rig.place(1.0, script(2, &remote2, &ev(2)));
     rig.run(40.0);
     let refused = rig
         .sip()
@@ -529,8 +533,8 @@ pub(crate) fn plan() -> Vec<Case> {
             area: "early-media",
             settings: none,
             applies: always,
-            calls: |_| {
-                vec![call(Direction::Inbound, Party::Pstn, Feature::Forward { to: Party::Pstn, early_media: true })]
+            calls: |c| {
+                vec![call(Direction::Inbound, caller(c).0, Feature::Forward { to: Party::Pstn, early_media: true })]
             },
             checks: &[S::NoEarlyMedia],
             run: |c| early_media(c, 1),
@@ -540,8 +544,8 @@ pub(crate) fn plan() -> Vec<Case> {
             area: "early-media",
             settings: none,
             applies: always,
-            calls: |_| {
-                vec![call(Direction::Inbound, Party::Pstn, Feature::SimulRing { to: Party::Pstn, early_media: true })]
+            calls: |c| {
+                vec![call(Direction::Inbound, caller(c).0, Feature::SimulRing { to: Party::Pstn, early_media: true })]
             },
             checks: &[S::NoEarlyMedia],
             run: |c| early_media(c, 2),

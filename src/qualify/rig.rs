@@ -279,6 +279,9 @@ impl RigSpec<'_> {
                 pstn_element = "pstn";
             }
             tdm.push(r#"(name: "alt-pri", a: "alt", b: "pstn", kind: T1, spans: 1),"#.into());
+            if self.provider {
+                pstn_links.push(r#""alt-pri""#.to_string());
+            }
             pstn_host = r#"["pool", "product"]"#.to_string();
             populations_pbx = r#"(name: "pbx", kind: Pbx, site: "hq", count: 9999, first: "+14255560000", element: "product"),"#.to_string();
         }
