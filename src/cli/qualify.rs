@@ -46,7 +46,11 @@ fn usage(msg: &str) -> ExitCode {
 }
 
 fn exit(ok: bool) -> ExitCode {
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn load(arg: &str, dir: &Path) -> Result<VendorModel, String> {
@@ -75,7 +79,12 @@ pub fn main(args: QualifyArgs) -> ExitCode {
         }
         for r in &reports {
             let counts: Vec<String> = r.counts().iter().map(|(v, n)| format!("{n} {v}")).collect();
-            println!("{:<32} {:<6} {}", r.model, if r.ok { "ok" } else { "FAILED" }, counts.join(", "));
+            println!(
+                "{:<32} {:<6} {}",
+                r.model,
+                if r.ok { "ok" } else { "FAILED" },
+                counts.join(", ")
+            );
         }
         println!("wrote {}", out.join("matrix.md").display());
         println!("wrote {}", out.join("matrix.csv").display());

@@ -48,7 +48,11 @@ pub(crate) fn connected(obs: &mut Observed, l: &CallLog, what: &str, ringback: b
         obs.symptom(S::CallFailed, format!("{what}: {}", status(l)));
         return false;
     }
-    obs.check(l.two_way_audio(), S::NoTwoWayAudio, format!("{what}: no two-way audio"));
+    obs.check(
+        l.two_way_audio(),
+        S::NoTwoWayAudio,
+        format!("{what}: no two-way audio"),
+    );
     if ringback {
         obs.check(
             l.ringback_at.is_some() || l.early_media_at.is_some(),
@@ -101,7 +105,11 @@ fn basic(ctx: &Ctx<'_>, inbound: bool) -> Result<Observed, String> {
             connected(&mut obs, l, remote, true);
             details.push(format!(
                 "{}: answered, pdd {:.0} ms",
-                if remote.starts_with("+1206") { "PSTN" } else { "PBX" },
+                if remote.starts_with("+1206") {
+                    "PSTN"
+                } else {
+                    "PBX"
+                },
                 l.ringback_at
                     .or(l.early_media_at)
                     .map_or(0.0, |t| (t - l.started_at).as_secs_f64() * 1000.0)
@@ -144,15 +152,26 @@ fn caller_id(ctx: &Ctx<'_>, anonymous: bool) -> Result<Observed, String> {
             .isdn()
             .into_iter()
             .find(|(_, from, _, l)| from == "product" && l.starts_with("SETUP"));
-        let shown = setup.as_ref().is_some_and(|(.., l)| l.contains(&digits(&ev(2))))
+        let shown = setup
+            .as_ref()
+            .is_some_and(|(.., l)| l.contains(&digits(&ev(2))))
             || sip.iter().any(|m| {
                 m.to(PRODUCT_IP) && m.is_request("INVITE") && m.text.contains(&digits(&ev(2)))
             });
-        obs.check(shown, S::CallerIdWrong, "the Lync caller's number is not presented");
+        obs.check(
+            shown,
+            S::CallerIdWrong,
+            "the Lync caller's number is not presented",
+        );
     }
     for tag in [1, 2] {
         if let Some(l) = log_of(&rig, &mut obs, tag) {
-            connected(&mut obs, l, if tag == 1 { "inbound" } else { "outbound" }, false);
+            connected(
+                &mut obs,
+                l,
+                if tag == 1 { "inbound" } else { "outbound" },
+                false,
+            );
         }
     }
     obs.detail = if anonymous {
@@ -173,7 +192,11 @@ fn decline(ctx: &Ctx<'_>) -> Result<Observed, String> {
     rig.run(60.0);
     let sip = rig.sip();
     let declined = sip.iter().find(|m| m.is_response(603) && m.to(PRODUCT_IP));
-    obs.check(declined.is_some(), S::CallFailed, "Lync sent no 603 to the product");
+    obs.check(
+        declined.is_some(),
+        S::CallFailed,
+        "Lync sent no 603 to the product",
+    );
     let t603 = declined.map_or(0.0, |m| m.t);
     let released = rig.isdn().into_iter().find(|(t, from, to, l)| {
         from == "product" && to == "pstn" && *t >= t603 && l.starts_with("DISCONNECT")
@@ -208,7 +231,11 @@ fn forward(ctx: &Ctx<'_>, mode: ForwardMode) -> Result<Observed, String> {
         if l.outcome != CallOutcome::Answered {
             obs.symptom(S::ForwardFailed, format!("forwarded call: {}", status(l)));
         } else {
-            obs.check(l.two_way_audio(), S::NoTwoWayAudio, "no two-way audio with the target");
+            obs.check(
+                l.two_way_audio(),
+                S::NoTwoWayAudio,
+                "no two-way audio with the target",
+            );
             obs.detail = "forwarded to the PSTN target and answered; two-way audio".into();
         }
     }
@@ -234,7 +261,11 @@ fn simul_ring(ctx: &Ctx<'_>) -> Result<Observed, String> {
             connected(
                 &mut obs,
                 l,
-                if tag == 1 { "client answers" } else { "simul-ring target answers" },
+                if tag == 1 {
+                    "client answers"
+                } else {
+                    "simul-ring target answers"
+                },
                 true,
             );
         }
@@ -266,10 +297,17 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         by_caller: false,
     });
     rig.place(1.0, s);
-    rig.run(if mode == TransferMode::Blind { 15.0 } else { 30.0 });
+    rig.run(if mode == TransferMode::Blind {
+        15.0
+    } else {
+        30.0
+    });
     let sip = rig.sip();
     if ctx.config.lync.refer {
-        if let Some(refer) = sip.iter().find(|m| m.is_request("REFER") && m.to(PRODUCT_IP)) {
+        if let Some(refer) = sip
+            .iter()
+            .find(|m| m.is_request("REFER") && m.to(PRODUCT_IP))
+        {
             obs.check(
                 refer.header("Referred-By").is_some(),
                 S::HistoryMissing,
@@ -304,7 +342,10 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
             (mode, by_refer, rig.element("product"))
         {
             if let Some(st) = p.station(&caller) {
-                let heard = st.tones.iter().any(|(t, _)| t.as_secs_f64() > refer_at - 0.5);
+                let heard = st
+                    .tones
+                    .iter()
+                    .any(|(t, _)| t.as_secs_f64() > refer_at - 0.5);
                 obs.check(
                     heard,
                     S::NoRingbackDuringTransfer,
@@ -318,18 +359,29 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         (mode, ctx.config.lync.refer, rig.element("product"))
     {
         if let Some(d) = p.station(&caller).and_then(|s| s.last_display.clone()) {
-            obs.check(d != ev(1), S::StaleDisplay, format!("the PBX phone still shows {d}"));
+            obs.check(
+                d != ev(1),
+                S::StaleDisplay,
+                format!("the PBX phone still shows {d}"),
+            );
         }
     }
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         if target_answers {
             if l.outcome != CallOutcome::Answered || !l.two_way_audio() {
-                obs.symptom(S::TransferFailed, format!("transferred call: {}", status(l)));
+                obs.symptom(
+                    S::TransferFailed,
+                    format!("transferred call: {}", status(l)),
+                );
             }
             obs.detail = format!(
                 "{:?} transfer {} to {target}; connected{}",
                 mode,
-                if ctx.config.lync.refer { "by REFER with Referred-By" } else { "by Lync" },
+                if ctx.config.lync.refer {
+                    "by REFER with Referred-By"
+                } else {
+                    "by Lync"
+                },
                 display.map_or(String::new(), |d| format!("; phone shows {d}"))
             );
         } else {
@@ -372,19 +424,30 @@ fn hold(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .filter_map(|m| m.status())
         .find(|s| *s >= 400);
     if let Some(code) = refused {
-        obs.symptom(S::HoldRefused, format!("the product answered the hold with {code}"));
+        obs.symptom(
+            S::HoldRefused,
+            format!("the product answered the hold with {code}"),
+        );
     }
     let held = reinvites
         .iter()
         .any(|m| m.text.contains("a=sendonly") || m.text.contains("a=inactive"));
-    obs.check(held || refused.is_some(), S::HoldRefused, "no hold re-INVITE reached the product");
+    obs.check(
+        held || refused.is_some(),
+        S::HoldRefused,
+        "no hold re-INVITE reached the product",
+    );
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         obs.check(!l.muted, S::ClientMuted, "the Lync client was left muted");
         connected(&mut obs, l, "held call", false);
     }
     obs.detail = format!(
         "hold (sendonly) and resume accepted, media bypass {}",
-        if ctx.config.lync.media_bypass { "on" } else { "off" }
+        if ctx.config.lync.media_bypass {
+            "on"
+        } else {
+            "off"
+        }
     );
     Ok(obs)
 }
@@ -414,7 +477,11 @@ fn failover(ctx: &Ctx<'_>) -> Result<Observed, String> {
     let mut detail = Vec::new();
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         if l.outcome == CallOutcome::Answered {
-            detail.push(if l.failovers > 0 { "span down: alternate route" } else { "span down: next span" });
+            detail.push(if l.failovers > 0 {
+                "span down: alternate route"
+            } else {
+                "span down: next span"
+            });
         } else {
             obs.symptom(S::NoFailover, format!("one span down: {}", status(l)));
         }
@@ -468,10 +535,13 @@ fn history(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .iter()
         .filter(|m| m.from(PRODUCT_IP) && m.is_request("INVITE"))
         .find(|m| m.first_line().contains(pstn(60).trim_start_matches('+')));
-    let has = out.is_some_and(|m| {
-        m.header("History-Info").is_some() || m.header("Diversion").is_some()
-    });
-    obs.check(has, S::HistoryMissing, "the forwarded INVITE to the provider carries no History-Info or Diversion");
+    let has =
+        out.is_some_and(|m| m.header("History-Info").is_some() || m.header("Diversion").is_some());
+    obs.check(
+        has,
+        S::HistoryMissing,
+        "the forwarded INVITE to the provider carries no History-Info or Diversion",
+    );
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         if l.outcome != CallOutcome::Answered {
             obs.symptom(S::ForwardFailed, format!("provider refused: {}", status(l)));
@@ -483,7 +553,9 @@ fn history(ctx: &Ctx<'_>) -> Result<Observed, String> {
 
 fn history_applies(ctx: &Ctx<'_>) -> Result<(), String> {
     if ctx.is_gateway() {
-        return Err("the gateway's provider side is an ISDN PRI: no SIP call-history headers".into());
+        return Err(
+            "the gateway's provider side is an ISDN PRI: no SIP call-history headers".into(),
+        );
     }
     if ctx.deployment != Deployment::IncrementalBehindPbx {
         return Err("run in the incremental deployment".into());
@@ -572,7 +644,10 @@ pub(crate) fn plan() -> Vec<Case> {
                 vec![call(
                     Direction::Inbound,
                     Party::Pstn,
-                    Feature::Forward { to: Party::Pstn, early_media: false },
+                    Feature::Forward {
+                        to: Party::Pstn,
+                        early_media: false,
+                    },
                 )]
             },
             checks: &[S::ForwardFailed, S::NoTwoWayAudio],
@@ -587,7 +662,10 @@ pub(crate) fn plan() -> Vec<Case> {
                 vec![call(
                     Direction::Inbound,
                     Party::Pstn,
-                    Feature::Forward { to: Party::Pstn, early_media: false },
+                    Feature::Forward {
+                        to: Party::Pstn,
+                        early_media: false,
+                    },
                 )]
             },
             checks: &[S::ForwardFailed, S::NoTwoWayAudio],
@@ -602,7 +680,10 @@ pub(crate) fn plan() -> Vec<Case> {
                 vec![call(
                     Direction::Inbound,
                     Party::Pstn,
-                    Feature::SimulRing { to: Party::Pstn, early_media: false },
+                    Feature::SimulRing {
+                        to: Party::Pstn,
+                        early_media: false,
+                    },
                 )]
             },
             checks: &[S::CallFailed, S::NoTwoWayAudio, S::NoRingback],
@@ -614,9 +695,20 @@ pub(crate) fn plan() -> Vec<Case> {
             settings: none,
             applies: always,
             calls: |c| {
-                dir_in(c, Feature::Transfer { mode: Tm::Blind, target: transfer_target(c).0 })
+                dir_in(
+                    c,
+                    Feature::Transfer {
+                        mode: Tm::Blind,
+                        target: transfer_target(c).0,
+                    },
+                )
             },
-            checks: &[S::TransferFailed, S::StaleDisplay, S::NoRingbackDuringTransfer, S::HistoryMissing],
+            checks: &[
+                S::TransferFailed,
+                S::StaleDisplay,
+                S::NoRingbackDuringTransfer,
+                S::HistoryMissing,
+            ],
             run: |c| transfer(c, TransferMode::Blind, true),
         },
         Case {
@@ -625,7 +717,13 @@ pub(crate) fn plan() -> Vec<Case> {
             settings: none,
             applies: always,
             calls: |c| {
-                dir_in(c, Feature::Transfer { mode: Tm::Blind, target: transfer_target(c).0 })
+                dir_in(
+                    c,
+                    Feature::Transfer {
+                        mode: Tm::Blind,
+                        target: transfer_target(c).0,
+                    },
+                )
             },
             checks: &[S::TransferNotRecovered],
             run: |c| transfer(c, TransferMode::Blind, false),
@@ -638,10 +736,18 @@ pub(crate) fn plan() -> Vec<Case> {
             calls: |c| {
                 dir_in(
                     c,
-                    Feature::Transfer { mode: Tm::Consultative, target: transfer_target(c).0 },
+                    Feature::Transfer {
+                        mode: Tm::Consultative,
+                        target: transfer_target(c).0,
+                    },
                 )
             },
-            checks: &[S::TransferFailed, S::StaleDisplay, S::NoRingbackDuringTransfer, S::HistoryMissing],
+            checks: &[
+                S::TransferFailed,
+                S::StaleDisplay,
+                S::NoRingbackDuringTransfer,
+                S::HistoryMissing,
+            ],
             run: |c| transfer(c, TransferMode::Consultative, true),
         },
         Case {
@@ -649,8 +755,19 @@ pub(crate) fn plan() -> Vec<Case> {
             area: "hold",
             settings: |_| vec![Setting::Lync(LyncSetting::MediaBypass(false))],
             applies: always,
-            calls: |c| vec![call(Direction::Outbound, transfer_target(c).0, Feature::Hold)],
-            checks: &[S::HoldRefused, S::ClientMuted, S::NoTwoWayAudio, S::CallFailed],
+            calls: |c| {
+                vec![call(
+                    Direction::Outbound,
+                    transfer_target(c).0,
+                    Feature::Hold,
+                )]
+            },
+            checks: &[
+                S::HoldRefused,
+                S::ClientMuted,
+                S::NoTwoWayAudio,
+                S::CallFailed,
+            ],
             run: hold,
         },
         Case {
@@ -658,8 +775,19 @@ pub(crate) fn plan() -> Vec<Case> {
             area: "hold",
             settings: bypass_on,
             applies: bypass_possible,
-            calls: |c| vec![call(Direction::Outbound, transfer_target(c).0, Feature::Hold)],
-            checks: &[S::HoldRefused, S::ClientMuted, S::NoTwoWayAudio, S::CallFailed],
+            calls: |c| {
+                vec![call(
+                    Direction::Outbound,
+                    transfer_target(c).0,
+                    Feature::Hold,
+                )]
+            },
+            checks: &[
+                S::HoldRefused,
+                S::ClientMuted,
+                S::NoTwoWayAudio,
+                S::CallFailed,
+            ],
             run: hold,
         },
         Case {
@@ -684,7 +812,10 @@ pub(crate) fn plan() -> Vec<Case> {
                 vec![call(
                     Direction::Inbound,
                     Party::Pstn,
-                    Feature::Forward { to: Party::Pstn, early_media: false },
+                    Feature::Forward {
+                        to: Party::Pstn,
+                        early_media: false,
+                    },
                 )]
             },
             checks: &[S::HistoryMissing, S::ForwardFailed],

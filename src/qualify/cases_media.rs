@@ -10,8 +10,8 @@ use crate::elements::callbook::PartyRole;
 use crate::elements::script::{AnswerAction, ForwardMode, ForwardScript, SimulRingScript};
 use crate::elements::{CallOutcome, Command, Element};
 use crate::vendor::{
-    CallScenario, ConnectionAddress, Deployment, Direction, EncryptionLevel, Feature,
-    LyncSetting, Party, Setting, SipTransport, Support, VendorModel,
+    CallScenario, ConnectionAddress, Deployment, Direction, EncryptionLevel, Feature, LyncSetting,
+    Party, Setting, SipTransport, Support, VendorModel,
 };
 
 fn caller(ctx: &Ctx<'_>) -> (Party, String) {
@@ -84,7 +84,11 @@ fn dtmf(ctx: &Ctx<'_>) -> Result<Observed, String> {
     rig.run(40.0);
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         let got = l.media_for(PartyRole::Callee).map_or(0, |m| m.dtmf_digits);
-        obs.check(got >= 4, S::NoDtmf, format!("Lync received {got} of 4 digits"));
+        obs.check(
+            got >= 4,
+            S::NoDtmf,
+            format!("Lync received {got} of 4 digits"),
+        );
     }
     let inband = rig
         .isdn()
@@ -147,8 +151,16 @@ fn comfort_noise(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .find(|m| m.from(PRODUCT_IP) && m.is_request("INVITE"));
     let in_sdp = offer.is_some_and(|m| m.text.contains("CN/8000"));
     let packets = rig.rtp_from(PRODUCT_IP, 13);
-    obs.check(in_sdp, S::NoComfortNoise, "no CN (PT 13) in the product's SDP");
-    obs.check(packets > 0, S::NoComfortNoise, "no CN packets from the product");
+    obs.check(
+        in_sdp,
+        S::NoComfortNoise,
+        "no CN (PT 13) in the product's SDP",
+    );
+    obs.check(
+        packets > 0,
+        S::NoComfortNoise,
+        "no CN packets from the product",
+    );
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         let played = l
             .media_for(PartyRole::Callee)
@@ -185,8 +197,14 @@ fn rtcp(ctx: &Ctx<'_>) -> Result<Observed, String> {
     let reports = rig.rtcp_from(PRODUCT_IP);
     obs.check(reports > 0, S::NoRtcp, "no RTCP from the product");
     if let Some(l) = log_of(&rig, &mut obs, 1) {
-        let jitter = l.media_for(PartyRole::Callee).and_then(|m| m.monitor_jitter_ms);
-        obs.check(jitter.is_some(), S::NoRtcp, "Lync's monitoring has no jitter or loss");
+        let jitter = l
+            .media_for(PartyRole::Callee)
+            .and_then(|m| m.monitor_jitter_ms);
+        obs.check(
+            jitter.is_some(),
+            S::NoRtcp,
+            "Lync's monitoring has no jitter or loss",
+        );
         obs.detail = format!(
             "{reports} RTCP packets; monitoring jitter {:.2} ms",
             jitter.unwrap_or(0.0)
@@ -219,10 +237,15 @@ fn session_timers(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .iter()
         .filter(|m| m.t > 100.0 && m.t < 1000.0)
         .any(|m| m.is_request("INVITE") || m.is_request("UPDATE"));
-    obs.check(negotiated, S::NoSessionTimer, "no Session-Expires in the 200 OK");
+    obs.check(
+        negotiated,
+        S::NoSessionTimer,
+        "no Session-Expires in the 200 OK",
+    );
     obs.check(refresh, S::NoSessionTimer, "no session refresh");
     if let Some(l) = log_of(&rig, &mut obs, 1) {
-        if l.outcome != CallOutcome::Answered || l.ended_at.is_none_or(|t| t.as_secs_f64() < 1000.0) {
+        if l.outcome != CallOutcome::Answered || l.ended_at.is_none_or(|t| t.as_secs_f64() < 1000.0)
+        {
             obs.symptom(S::CallFailed, "the call did not last its 1000 s");
         }
     }
@@ -261,10 +284,19 @@ fn prack(ctx: &Ctx<'_>) -> Result<Observed, String> {
         obs.symptom(S::PrackFailed, format!("{bad} PRACK without Max-Forwards"));
     }
     let n = reliable.count();
-    obs.check(n > 0 && !pracks.is_empty(), S::PrackFailed, "no reliable provisional was PRACKed");
+    obs.check(
+        n > 0 && !pracks.is_empty(),
+        S::PrackFailed,
+        "no reliable provisional was PRACKed",
+    );
     for tag in [1, 2] {
         if let Some(l) = log_of(&rig, &mut obs, tag) {
-            connected(&mut obs, l, if tag == 1 { "outbound" } else { "inbound" }, false);
+            connected(
+                &mut obs,
+                l,
+                if tag == 1 { "outbound" } else { "inbound" },
+                false,
+            );
         }
     }
     obs.detail = format!("{n} reliable 18x, {} PRACKs", pracks.len());
@@ -272,11 +304,11 @@ fn prack(ctx: &Ctx<'_>) -> Result<Observed, String> {
 }
 
 fn options_applies(ctx: &Ctx<'_>) -> Result<(), String> {
-    let has_rule = ctx
-        .model
-        .limitations
-        .iter()
-        .any(|r| r.behaviours.iter().any(|b| b.name() == "no-options-keepalive"));
+    let has_rule = ctx.model.limitations.iter().any(|r| {
+        r.behaviours
+            .iter()
+            .any(|b| b.name() == "no-options-keepalive")
+    });
     if ctx.model.capabilities.options_keepalive == Support::No && !has_rule {
         return Err("the product sends no OPTIONS (capability table, no limitation ID)".into());
     }
@@ -296,12 +328,20 @@ fn options(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .iter()
         .filter(|m| m.from(MEDIATION_IP) && m.is_request("OPTIONS"))
         .count();
-    obs.check(from_product > 0, S::NoOptions, "no OPTIONS from the product in 120 s");
+    obs.check(
+        from_product > 0,
+        S::NoOptions,
+        "no OPTIONS from the product in 120 s",
+    );
     obs.acted.extend(
         ctx.model
             .limitations
             .iter()
-            .filter(|r| r.behaviours.iter().any(|b| b.name() == "no-options-keepalive"))
+            .filter(|r| {
+                r.behaviours
+                    .iter()
+                    .any(|b| b.name() == "no-options-keepalive")
+            })
             .filter(|_| from_product == 0)
             .map(|r| r.id.as_str().to_string()),
     );
@@ -329,7 +369,10 @@ fn alternate_route(ctx: &Ctx<'_>) -> Result<Observed, String> {
                 );
                 obs.detail = format!("Lync down: alternate route after {wait:.1} s");
             }
-            None => obs.symptom(S::CallFailed, "Lync down: the call never reached the alternate route"),
+            None => obs.symptom(
+                S::CallFailed,
+                "Lync down: the call never reached the alternate route",
+            ),
         }
     }
     // Lync alive but slow to answer (15 s): the PBX must wait.
@@ -376,7 +419,11 @@ fn voicemail(ctx: &Ctx<'_>) -> Result<Observed, String> {
 }
 
 fn tls_settings(m: &VendorModel) -> Vec<Setting> {
-    let Some(t) = m.transports.iter().find(|t| t.transport == SipTransport::Tls) else {
+    let Some(t) = m
+        .transports
+        .iter()
+        .find(|t| t.transport == SipTransport::Tls)
+    else {
         return Vec::new();
     };
     vec![
@@ -394,7 +441,12 @@ fn tls_applies(ctx: &Ctx<'_>) -> Result<(), String> {
         (Support::Untested, _) | (_, Support::Untested) => {
             Err("TLS/SRTP not tested by the source".into())
         }
-        _ if !ctx.model.transports.iter().any(|t| t.transport == SipTransport::Tls) => {
+        _ if !ctx
+            .model
+            .transports
+            .iter()
+            .any(|t| t.transport == SipTransport::Tls) =>
+        {
             Err("the model offers no TLS transport".into())
         }
         _ => Ok(()),
@@ -441,11 +493,19 @@ fn sdp_address(ctx: &Ctx<'_>) -> Result<Observed, String> {
         .filter_map(|m| m.status())
         .find(|s| *s == 488 || *s == 400);
     if let Some(code) = refused {
-        obs.symptom(S::SdpRejected, format!("the product refused Lync's SDP with {code}"));
+        obs.symptom(
+            S::SdpRejected,
+            format!("the product refused Lync's SDP with {code}"),
+        );
     }
     for tag in [1, 2] {
         if let Some(l) = log_of(&rig, &mut obs, tag) {
-            connected(&mut obs, l, if tag == 1 { "outbound" } else { "inbound" }, false);
+            connected(
+                &mut obs,
+                l,
+                if tag == 1 { "outbound" } else { "inbound" },
+                false,
+            );
         }
     }
     obs.detail = format!(
@@ -456,11 +516,11 @@ fn sdp_address(ctx: &Ctx<'_>) -> Result<Observed, String> {
 }
 
 fn fqdn_applies(ctx: &Ctx<'_>) -> Result<(), String> {
-    let has_rule = ctx
-        .model
-        .limitations
-        .iter()
-        .any(|r| r.behaviours.iter().any(|b| b.name() == "fqdn-in-c-unsupported"));
+    let has_rule = ctx.model.limitations.iter().any(|r| {
+        r.behaviours
+            .iter()
+            .any(|b| b.name() == "fqdn-in-c-unsupported")
+    });
     if ctx.model.capabilities.fqdn_in_sdp == Support::No && !has_rule {
         return Err("FQDN in c= not supported (capability table, no limitation ID)".into());
     }
@@ -473,10 +533,16 @@ fn dual_forking(ctx: &Ctx<'_>) -> Result<Observed, String> {
     rig.place(1.0, script(1, &pstn(1), &ext(1)));
     rig.run(40.0);
     let sip = rig.sip();
-    let forked = sip
-        .iter()
-        .any(|m| m.from(PRODUCT_IP) && m.is_request("INVITE") && m.first_line().contains(ext(1).trim_start_matches('+')));
-    obs.check(forked, S::FeatureMissing, "the PBX did not fork the call to Lync");
+    let forked = sip.iter().any(|m| {
+        m.from(PRODUCT_IP)
+            && m.is_request("INVITE")
+            && m.first_line().contains(ext(1).trim_start_matches('+'))
+    });
+    obs.check(
+        forked,
+        S::FeatureMissing,
+        "the PBX did not fork the call to Lync",
+    );
     if ctx.deployment == Deployment::DualForkingWithRcc {
         let notifies = sip
             .iter()
@@ -492,7 +558,8 @@ fn dual_forking(ctx: &Ctx<'_>) -> Result<Observed, String> {
     }
     if let Some(Element::Pbx(p)) = rig.element("product") {
         if let Some(st) = p.station(&ext(1)) {
-            obs.detail.push_str(&format!("; phone last showed {:?}", st.last_display));
+            obs.detail
+                .push_str(&format!("; phone last showed {:?}", st.last_display));
         }
     }
     Ok(obs)
@@ -534,7 +601,14 @@ pub(crate) fn plan() -> Vec<Case> {
             settings: none,
             applies: always,
             calls: |c| {
-                vec![call(Direction::Inbound, caller(c).0, Feature::Forward { to: Party::Pstn, early_media: true })]
+                vec![call(
+                    Direction::Inbound,
+                    caller(c).0,
+                    Feature::Forward {
+                        to: Party::Pstn,
+                        early_media: true,
+                    },
+                )]
             },
             checks: &[S::NoEarlyMedia],
             run: |c| early_media(c, 1),
@@ -545,7 +619,14 @@ pub(crate) fn plan() -> Vec<Case> {
             settings: none,
             applies: always,
             calls: |c| {
-                vec![call(Direction::Inbound, caller(c).0, Feature::SimulRing { to: Party::Pstn, early_media: true })]
+                vec![call(
+                    Direction::Inbound,
+                    caller(c).0,
+                    Feature::SimulRing {
+                        to: Party::Pstn,
+                        early_media: true,
+                    },
+                )]
             },
             checks: &[S::NoEarlyMedia],
             run: |c| early_media(c, 2),
@@ -643,7 +724,11 @@ pub(crate) fn plan() -> Vec<Case> {
         Case {
             name: "sdp-c-ip",
             area: "sdp-address",
-            settings: |_| vec![Setting::Lync(LyncSetting::SdpConnection(ConnectionAddress::Ip))],
+            settings: |_| {
+                vec![Setting::Lync(LyncSetting::SdpConnection(
+                    ConnectionAddress::Ip,
+                ))]
+            },
             applies: always,
             calls: both_ways,
             checks: &[S::SdpRejected, S::CallFailed, S::NoTwoWayAudio],
@@ -652,7 +737,11 @@ pub(crate) fn plan() -> Vec<Case> {
         Case {
             name: "sdp-c-fqdn",
             area: "sdp-address",
-            settings: |_| vec![Setting::Lync(LyncSetting::SdpConnection(ConnectionAddress::Fqdn))],
+            settings: |_| {
+                vec![Setting::Lync(LyncSetting::SdpConnection(
+                    ConnectionAddress::Fqdn,
+                ))]
+            },
             applies: fqdn_applies,
             calls: both_ways,
             checks: &[S::SdpRejected, S::CallFailed, S::NoTwoWayAudio],

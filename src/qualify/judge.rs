@@ -87,9 +87,7 @@ pub(crate) fn symptoms_of(b: &Behaviour) -> &'static [Symptom] {
             &[S::NoFailover, S::CallFailed]
         }
         Behaviour::HistoryHeadersDropped { .. } => &[S::HistoryMissing, S::ForwardFailed],
-        Behaviour::HistoryInfoBreaksPriForwarding { .. } => {
-            &[S::ForwardFailed, S::HistoryMissing]
-        }
+        Behaviour::HistoryInfoBreaksPriForwarding { .. } => &[S::ForwardFailed, S::HistoryMissing],
         Behaviour::NoOptionsKeepalive => &[S::NoOptions],
         Behaviour::MalformedPrack => &[S::PrackFailed, S::CallFailed],
         Behaviour::StaleDisplayAfterTransfer => &[S::StaleDisplay],
@@ -164,7 +162,10 @@ pub(crate) fn judge(
         .map(|(s, d)| format!("{s}: {d}"))
         .collect();
     let (result, detail) = if !unexplained.is_empty() {
-        let d: Vec<String> = unexplained.iter().map(|(s, d)| format!("{s}: {d}")).collect();
+        let d: Vec<String> = unexplained
+            .iter()
+            .map(|(s, d)| format!("{s}: {d}"))
+            .collect();
         (Verdict::Fail, format!("unexplained {}", d.join("; ")))
     } else if !unseen.is_empty() {
         let d: Vec<String> = unseen

@@ -125,7 +125,11 @@ pub fn markdown(reports: &[Report]) -> String {
         }
         out.push('\n');
         for r in rs {
-            let _ = write!(out, "| {} {} (`{}`) | {} |", r.vendor, r.product, r.model, r.version);
+            let _ = write!(
+                out,
+                "| {} {} (`{}`) | {} |",
+                r.vendor, r.product, r.model, r.version
+            );
             for a in AREAS {
                 let _ = write!(out, " {} |", cell(r, a));
             }

@@ -28,7 +28,7 @@ mod rig;
 mod wire;
 
 pub use judge::Symptom;
-pub use matrix::{write_matrix, MatrixError};
+pub use matrix::{MatrixError, write_matrix};
 pub use plan::{qualify, qualify_all};
 
 use serde::Serialize;
@@ -118,7 +118,13 @@ impl Report {
             "{} {} {} ({}, {})\n",
             self.vendor, self.product, self.version, self.source, self.role
         );
-        let w = self.cases.iter().map(|c| c.case.len()).max().unwrap_or(4).max(4);
+        let w = self
+            .cases
+            .iter()
+            .map(|c| c.case.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let d = self
             .cases
             .iter()

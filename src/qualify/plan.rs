@@ -159,13 +159,14 @@ fn describe(settings: &[Setting]) -> String {
         .join(", ")
 }
 
-fn run_case(case: &Case, model: &VendorModel, deployment: Deployment, label: &str) -> Vec<CaseResult> {
+fn run_case(
+    case: &Case,
+    model: &VendorModel,
+    deployment: Deployment,
+    label: &str,
+) -> Vec<CaseResult> {
     let extra = (case.settings)(model);
-    let base = fixup(
-        model,
-        model.recommended_config().with(&extra),
-        deployment,
-    );
+    let base = fixup(model, model.recommended_config().with(&extra), deployment);
     let ctx = Ctx {
         model,
         deployment,

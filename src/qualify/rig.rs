@@ -132,8 +132,7 @@ fn product_settings(model: &VendorModel, config: &TrunkConfig) -> Vec<Setting> {
             Setting::Lync(_) => true,
             Setting::Pbx(PbxSetting::Version(_)) => true,
             Setting::Pbx(p) => {
-                model.pbx_knobs.contains(&p.knob())
-                    || defaults.current(s).as_ref() == Some(s)
+                model.pbx_knobs.contains(&p.knob()) || defaults.current(s).as_ref() == Some(s)
             }
         })
         .collect()
@@ -168,13 +167,13 @@ impl RigSpec<'_> {
         }
         let node_text: Vec<String> = nodes
             .iter()
-            .map(|(n, r, a)| {
-                format!(r#"(name: "{n}", role: "{r}", site: "hq", address: "{a}"),"#)
-            })
+            .map(|(n, r, a)| format!(r#"(name: "{n}", role: "{r}", site: "hq", address: "{a}"),"#))
             .collect();
         let link_text: Vec<String> = nodes
             .iter()
-            .map(|(n, ..)| format!(r#"(a: "{n}", b: "sw", latency_ms: 0.5, bandwidth_mbps: 1000),"#))
+            .map(|(n, ..)| {
+                format!(r#"(a: "{n}", b: "sw", latency_ms: 0.5, bandwidth_mbps: 1000),"#)
+            })
             .collect();
         let mut elements = vec![
             r#"LyncPool((name: "pool", node: "clients", front_end: "fe1"))"#.to_string(),
@@ -578,7 +577,11 @@ mod tests {
 
     #[test]
     fn rigs_build_and_carry_a_call() {
-        for id in ["siemens-openscape-voice-6", "audiocodes-mediant-2000", "dialogic-4000"] {
+        for id in [
+            "siemens-openscape-voice-6",
+            "audiocodes-mediant-2000",
+            "dialogic-4000",
+        ] {
             let (m, d) = spec(id);
             let s = RigSpec {
                 model: &m,
@@ -594,7 +597,12 @@ mod tests {
             rig.place(1.0, script(1, &ev(1), &pstn(1)));
             rig.run(30.0);
             let log = rig.log(1).unwrap_or_else(|| panic!("{}", rig.ladder()));
-            assert_eq!(log.outcome, crate::elements::CallOutcome::Answered, "{id}\n{}", rig.ladder());
+            assert_eq!(
+                log.outcome,
+                crate::elements::CallOutcome::Answered,
+                "{id}\n{}",
+                rig.ladder()
+            );
         }
     }
 }

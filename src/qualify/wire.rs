@@ -29,7 +29,8 @@ impl SipLine {
         rest.get(..3)?.parse().ok()
     }
     pub fn cseq_method(&self) -> Option<&str> {
-        self.header("CSeq").and_then(|v| v.split_whitespace().nth(1))
+        self.header("CSeq")
+            .and_then(|v| v.split_whitespace().nth(1))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.text.lines().find_map(|l| {
@@ -113,7 +114,9 @@ impl Rig {
 
     /// RTCP packets (odd ports) sent from `ip`.
     pub(crate) fn rtcp_from(&self, ip: Ipv4Addr) -> usize {
-        self.media_from(ip).filter(|(port, _)| port % 2 == 1).count()
+        self.media_from(ip)
+            .filter(|(port, _)| port % 2 == 1)
+            .count()
     }
 
     /// A compact SIP/ISDN ladder of the run (for details of failures).
