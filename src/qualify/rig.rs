@@ -21,7 +21,7 @@ use crate::vendor::{
     VendorModel,
 };
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -550,8 +550,9 @@ impl Rig {
         &self.capture
     }
 
-    /// Per element name, the elements by id (for the wire helpers).
-    pub(crate) fn names(&self) -> BTreeMap<ElementId, String> {
+    /// Per element name, the elements by id (for the ladder).
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> std::collections::BTreeMap<ElementId, String> {
         self.sim
             .built
             .ids

@@ -119,7 +119,8 @@ impl Rig {
             .count()
     }
 
-    /// A compact SIP/ISDN ladder of the run (for details of failures).
+    /// A compact SIP/ISDN ladder of the run (printed by failing tests).
+    #[cfg(test)]
     pub(crate) fn ladder(&self) -> String {
         let names = self.names();
         let by_ip = |a: &SocketAddrV4| -> String {
