@@ -6,7 +6,7 @@
 //!
 //! The layers are folders, and dependencies only point down this list:
 //! `sim` → `net` → `sip`, `rtp` → `vendor` → `elements` → `workload` → `scenario` →
-//! `metrics` → `experiment` → `report` → `live` → `cli`.
+//! `qualify` → `metrics` → `experiment` → `report` → `live` → `cli`.
 
 pub mod cli;
 pub mod config;
@@ -15,6 +15,7 @@ pub mod experiment;
 pub mod live;
 pub mod metrics;
 pub mod net;
+pub mod qualify;
 pub mod report;
 pub mod rtp;
 pub mod scenario;

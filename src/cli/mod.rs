@@ -10,6 +10,7 @@ pub mod serve;
 
 mod chart;
 mod merge;
+mod qualify;
 mod run;
 mod trace;
 
@@ -48,6 +49,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Place real calls from our user agent to a live SIP peer.
     Call(call::CallArgs),
+    /// Run the Direct SIP qualification plan against a vendor model (or all of them).
+    Qualify(qualify::QualifyArgs),
 }
 
 /// Parses the command line and runs it.
@@ -68,5 +71,6 @@ pub fn main() -> ExitCode {
         Command::Trace(args) => trace::main(args),
         Command::Serve(args) => serve::run(args),
         Command::Call(args) => call::run(args),
+        Command::Qualify(args) => qualify::main(args),
     }
 }

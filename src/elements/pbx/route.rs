@@ -57,12 +57,12 @@ impl Pbx {
                 Route::Phone(number.to_string())
             };
         }
-        let kind = self.setup.plan.lookup(number).map(|(r, _)| r.kind);
-        match kind {
-            Some(NumberKind::EnterpriseVoice) => Route::Lync,
-            // Service numbers of other elements (Exchange UM, auto-attendants) are on Lync.
-            Some(NumberKind::Service) => Route::Lync,
-            _ => self.pstn_route(),
+        if party_in(&self.setup.plan, number) == Party::Lync {
+            // Enterprise Voice users and the service numbers of other elements (Exchange UM,
+            // auto-attendants) are on Lync.
+            Route::Lync
+        } else {
+            self.pstn_route()
         }
     }
 
@@ -85,7 +85,19 @@ impl Pbx {
 
 /// Which party a number is in a number plan (a free function so call-state code can
 /// borrow the plan alone).
+/// A service number hosted by the element that hosts PSTN numbers (an IVR on the PSTN) is
+/// a PSTN party.
 pub(crate) fn party_in(plan: &crate::elements::numbering::NumberPlan, number: &str) -> Party {
+    let on_pstn = |element: &str| {
+        plan.ranges
+            .iter()
+            .any(|r| r.kind == NumberKind::Pstn && r.element == element)
+    };
+    if let Some((r, _)) = plan.lookup(number) {
+        if r.kind == NumberKind::Service && on_pstn(&r.element) {
+            return Party::Pstn;
+        }
+    }
     match plan.lookup(number).map(|(r, _)| r.kind) {
         Some(NumberKind::EnterpriseVoice) | Some(NumberKind::Service) => Party::Lync,
         Some(NumberKind::Pbx) => Party::Pbx,
