@@ -58,7 +58,10 @@ fn pdd_s(c: &Call) -> f64 {
 
 #[test]
 fn baseline_calls_take_the_first_gateway() {
-    let calls = run(&topology_text(NAME), &outbound(300.0, vec![]));
+    let calls = run(
+        &fixed_carrier_setup(&topology_text(NAME)),
+        &outbound(300.0, vec![]),
+    );
     for c in &calls {
         assert_eq!(c.cdr.outcome, CallOutcome::Answered);
         assert_eq!((c.cdr.route.as_str(), c.cdr.failover), (VIA_GW1, 0));
@@ -70,7 +73,7 @@ fn baseline_calls_take_the_first_gateway() {
 #[test]
 fn a_503_from_the_first_gateway_fails_over_to_the_second_at_once() {
     let calls = run(
-        &topology_text(NAME),
+        &fixed_carrier_setup(&topology_text(NAME)),
         &outbound(300.0, spans_down("gw1-pri")),
     );
     let first = &calls[0];
@@ -106,7 +109,10 @@ fn a_dead_first_gateway_fails_over_after_the_fast_failover_timer() {
         at_s: 0.0,
         for_s: None,
     }];
-    let calls = run(&topology_text(NAME), &outbound(200.0, down));
+    let calls = run(
+        &fixed_carrier_setup(&topology_text(NAME)),
+        &outbound(200.0, down),
+    );
     let first = &calls[0];
     assert_eq!(first.cdr.outcome, CallOutcome::Answered, "{:#?}", first.log);
     // A dead gw1 handles nothing, so it is not on the route; the failover is counted.
@@ -131,7 +137,7 @@ fn gw1_sends_502(text: &str) -> String {
 
 #[test]
 fn a_502_does_not_fail_over_under_default_route_settings() {
-    let text = gw1_sends_502(&topology_text(NAME));
+    let text = gw1_sends_502(&fixed_carrier_setup(&topology_text(NAME)));
     let calls = run(&text, &outbound(300.0, spans_down("gw1-pri")));
     for c in &calls {
         assert_eq!(c.cdr.outcome, CallOutcome::Failed, "{:#?}", c.log);
@@ -144,7 +150,7 @@ fn a_502_does_not_fail_over_under_default_route_settings() {
 #[test]
 fn a_502_to_503_translation_rule_restores_failover() {
     let text = edit(
-        &gw1_sends_502(&topology_text(NAME)),
+        &gw1_sends_502(&fixed_carrier_setup(&topology_text(NAME))),
         r#"(name: "t-gw1", mediation: "med1", peer: "gw1", settings"#,
         r#"(name: "t-gw1", mediation: "med1", peer: "gw1", translations: [(from: 502, to: 503)], settings"#,
     );
@@ -164,7 +170,7 @@ fn a_502_to_503_translation_rule_restores_failover() {
 /// after 2 unanswered OPTIONS (each a 32 s Timer F): gw1 is down by about 42 s.
 fn dead_gw1_no_deprioritising(keepalive: bool) -> (String, Vec<Call>) {
     let mut text = edit(
-        &topology_text(NAME),
+        &fixed_carrier_setup(&topology_text(NAME)),
         "voicemail: \"um1\",\n            )),",
         "voicemail: \"um1\",\n                health: (deprioritise_s: 0.0, max_failures: 1000),\n            )),",
     );

@@ -32,6 +32,16 @@ pub fn topology_text(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The topology with the carrier's setup time fixed (no per-call spread), for tests that
+/// measure timers in the post-dial delay.
+pub fn fixed_carrier_setup(text: &str) -> String {
+    edit(
+        text,
+        "Pstn((name: \"pstn\",",
+        "Pstn((name: \"pstn\", network_setup_cv: 0.0,",
+    )
+}
+
 /// Replaces `from` by `to` in `text`, insisting that `from` occurs (so a test never
 /// silently runs an unmodified topology).
 pub fn edit(text: &str, from: &str, to: &str) -> String {
