@@ -15,12 +15,31 @@ pub const DEFAULT_EXPERIMENT: &str = "incremental-vs-voip-only";
 
 /// `(file stem, RON text)` of the embedded experiments.
 static EXPERIMENTS: &[(&str, &str)] = &[
-    // ("incremental-vs-voip-only", include_str!("../../experiments/incremental-vs-voip-only.ron")),
+    (
+        "incremental-vs-voip-only",
+        include_str!("../../experiments/incremental-vs-voip-only.ron"),
+    ),
 ];
 
 /// `(file stem, RON text)` of the embedded topologies.
 static TOPOLOGIES: &[(&str, &str)] = &[
-    // ("voip-only", include_str!("../../topologies/voip-only.ron")),
+    (
+        "dual-homed-branch",
+        include_str!("../../topologies/dual-homed-branch.ron"),
+    ),
+    (
+        "incremental-behind-pbx",
+        include_str!("../../topologies/incremental-behind-pbx.ron"),
+    ),
+    (
+        "sip-trunk-internet",
+        include_str!("../../topologies/sip-trunk-internet.ron"),
+    ),
+    (
+        "three-site-wan",
+        include_str!("../../topologies/three-site-wan.ron"),
+    ),
+    ("voip-only", include_str!("../../topologies/voip-only.ron")),
 ];
 
 /// Every embedded experiment, `(name, text)`.
