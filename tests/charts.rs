@@ -55,10 +55,10 @@ fn capacity_chart() -> CapacityChart {
         success("Incremental (EV behind PBX)", &inc_block),
         success("VoIP-only", &voip_block),
     ];
-    c.erlang_b = Some(ErlangBOverlay {
-        channels: 23,
+    c.erlang_b = vec![ErlangBOverlay {
         label: Some("Erlang B, N = 23 (T1 PRI)".into()),
-    });
+        ..ErlangBOverlay::new(23)
+    }];
     c
 }
 

@@ -5,7 +5,8 @@
 //! - `capacity`: for each load curve (a deployment, with the other swept parameters fixed),
 //!   the capacity metric (blocking by default) and call success against the offered load,
 //!   with 95% bands, the grade of service, and Erlang B for the bottleneck trunk group when
-//!   the runs report one `bottleneck_channels` value;
+//!   the runs report one `bottleneck_channels` value (one Erlang B curve per group size, in
+//!   its curve's colour, when the sweep varies the channels);
 //! - `pdd_cdf`: the post-dial-delay CDF of each deployment over all its points;
 //! - `mos`: MOS by deployment, one bar per combination of the other swept parameters.
 //!
@@ -336,27 +337,73 @@ fn capacity(plan: &Plan, views: &[View]) -> CapacityChart {
             .clone()
             .unwrap_or_else(|| "Sweep point".into());
     }
-    for (label, members) in curves(plan, views) {
+    let curves = curves(plan, views);
+    for (label, members) in &curves {
         chart
             .blocking
-            .push(series_of(&plan.capacity_metric, &label, &members));
+            .push(series_of(&plan.capacity_metric, label, members));
         chart
             .success
-            .push(series_of("success_rate", &label, &members));
+            .push(series_of("success_rate", label, members));
     }
-    let channels: Vec<f64> = views
-        .iter()
-        .filter_map(|v| v.mean("bottleneck_channels"))
-        .collect();
-    if let Some(&c) = channels.first() {
-        if channels.iter().all(|&d| d == c) && c >= 1.0 && c.fract() == 0.0 && c < 1e6 {
-            chart.erlang_b = Some(ErlangBOverlay {
-                channels: c as u32,
-                label: Some(format!("Erlang B, N = {} channels (bottleneck)", c as u32)),
-            });
+    chart.erlang_b = erlang_overlays(&curves, x_of);
+    chart
+}
+
+/// The trunk group size of a run, when it reports a whole number of channels.
+fn channels_of(v: &View) -> Option<u32> {
+    v.mean("bottleneck_channels")
+        .filter(|c| *c >= 1.0 && c.fract() == 0.0 && *c < 1e6)
+        .map(|c| c as u32)
+}
+
+/// Erlang B overlays: one black curve when every run has the same bottleneck trunk group;
+/// one per group size, in the colour of the first curve of that size and over its curves'
+/// loads, when each curve has a single size but the sizes differ (a channel sweep); none
+/// otherwise.
+fn erlang_overlays(
+    curves: &[(String, Vec<&View>)],
+    x_of: impl Fn(&View) -> Option<f64>,
+) -> Vec<ErlangBOverlay> {
+    let mut per_curve = Vec::new();
+    for (_, members) in curves {
+        let sizes: Vec<Option<u32>> = members.iter().map(|v| channels_of(v)).collect();
+        match sizes.first() {
+            Some(Some(c)) if sizes.iter().all(|s| *s == Some(*c)) => per_curve.push(*c),
+            _ => return Vec::new(),
         }
     }
-    chart
+    let mut distinct: Vec<u32> = Vec::new();
+    for c in &per_curve {
+        if !distinct.contains(c) {
+            distinct.push(*c);
+        }
+    }
+    if let [c] = distinct[..] {
+        return vec![ErlangBOverlay {
+            label: Some(format!("Erlang B, N = {c} channels (bottleneck)")),
+            ..ErlangBOverlay::new(c)
+        }];
+    }
+    distinct
+        .iter()
+        .map(|&c| {
+            let xs: Vec<f64> = curves
+                .iter()
+                .zip(&per_curve)
+                .filter(|(_, n)| **n == c)
+                .flat_map(|((_, members), _)| members.iter().filter_map(|v| x_of(v)))
+                .collect();
+            let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            ErlangBOverlay {
+                label: Some(format!("Erlang B, N = {c} channels")),
+                series: per_curve.iter().position(|n| *n == c),
+                x_range: (lo.is_finite() && hi >= lo).then_some((lo, hi)),
+                ..ErlangBOverlay::new(c)
+            }
+        })
+        .collect()
 }
 
 fn pdd_cdf(plan: &Plan, views: &[View], dists: &Distributions) -> Result<CdfChart, ReportError> {
