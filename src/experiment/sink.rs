@@ -13,8 +13,9 @@ use std::io::{self, BufWriter, Write};
 /// (`measured`): counts `calls_offered`, `calls_answered`, `calls_blocked`,
 /// `calls_rejected`, `calls_failed`; probabilities `blocking` (blocked / offered),
 /// `failure_rate` (blocked, rejected for capacity or failed / offered), `success_rate`
-/// (1 − failure rate: answered or ended by a party's choice), `failover_rate` (calls that
-/// tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`,
+/// (1 − failure rate: answered or ended by a party's choice), `rejected_capacity_rate`
+/// (refused by an element's capacity limit: a Mediation Server's relays, call admission
+/// control), `failover_rate` (calls that tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`,
 /// `setup_ms_mean`; voice quality `mos_mean` (both directions), `mos_caller_mean`,
 /// `mos_callee_mean`, and the shares of directions below MOS 3.6 and 3.1
 /// (`mos_below_3_6`, `mos_below_3_1`); the other outcome counts, `answer_rate`,
@@ -29,6 +30,7 @@ pub const CDR_METRICS: &[&str] = &[
     "blocking",
     "failure_rate",
     "success_rate",
+    "rejected_capacity_rate",
     "failover_rate",
     "pdd_ms_mean",
     "pdd_ms_p50",
@@ -147,7 +149,8 @@ impl CdrStats {
             "success_rate",
             share(self.offered - network_failures.min(self.offered)),
         );
-        put("failover_rate", share(self.failover));
+        put("rejected_capacity_rate", share(self.rejected));
+    put("failover_rate", share(self.failover));
         put("pdd_ms_mean", self.pdd.mean());
         put("pdd_ms_p50", self.pdd_hist.quantile(0.5));
         put("pdd_ms_p95", self.pdd_hist.quantile(0.95));
@@ -328,6 +331,7 @@ mod tests {
         assert_eq!(m["calls_offered"], 4.0);
         assert_eq!(m["blocking"], 0.25);
         assert_eq!(m["success_rate"], 0.75);
+        assert_eq!(m["rejected_capacity_rate"], 0.0);
         assert_eq!(m["pdd_ms_mean"], 1000.0);
         assert_eq!(m["pdd_ms_p95"], 1200.0);
         assert!((m["mos_mean"] - 4.0).abs() < 1e-12);

@@ -69,6 +69,32 @@ fn metric_info(name: &str) -> MetricInfo {
         },
         "failure_rate" => pct("Failure"),
         "failover_rate" => pct("Failover"),
+        "rejected_capacity_rate" => pct("Rejected for capacity"),
+        "answer_rate" => pct("Answered"),
+        "mos_below_3_6" => MetricInfo {
+            range: Some((0.0, 100.0)),
+            ..pct("Directions below MOS 3.6")
+        },
+        "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
+        "media_relayed_rate" => pct("Media relayed by the Mediation Server"),
+        "two_way_audio_rate" => pct("Two-way audio"),
+        "trunk_peak_utilisation" => pct("Peak trunk utilisation"),
+        m if m.starts_with("calls_") => MetricInfo {
+            label: format!("Calls {} per run", m["calls_".len()..].replace('_', " ")),
+            unit: "calls",
+            scale: 1.0,
+            decimals: 1,
+            range: None,
+            probability: false,
+        },
+        "mediation_relays_peak" => MetricInfo {
+            label: "Peak Mediation Server relays".into(),
+            unit: "calls",
+            scale: 1.0,
+            decimals: 0,
+            range: None,
+            probability: false,
+        },
         "pdd_ms_mean" => ms("Mean post-dial delay"),
         "pdd_ms_p50" => ms("Median post-dial delay"),
         "pdd_ms_p95" => ms("95th percentile post-dial delay"),
@@ -587,6 +613,8 @@ fn heatmaps(
             let mine: Vec<&View> = views.iter().filter(|v| v.deployment == d).collect();
             let xs = axis_values(&mine, xi);
             let ys = axis_values(&mine, yi);
+            let (x_label, x_scale) = param_axis(x);
+            let (y_label, y_scale) = param_axis(y);
             // Cells average over the other swept parameters.
             let values = ys
                 .iter()
@@ -608,9 +636,11 @@ fn heatmaps(
                 })
                 .collect();
             let title = format!("{}: {} ({d})", info.label, plan.experiment);
-            let mut chart = HeatmapChart::mos(title, xs, ys, values);
-            chart.x_label = x.to_string();
-            chart.y_label = y.to_string();
+            let shown = |vs: &[f64], k: f64| vs.iter().map(|v| v * k).collect::<Vec<f64>>();
+            let mut chart =
+                HeatmapChart::mos(title, shown(&xs, x_scale), shown(&ys, y_scale), values);
+            chart.x_label = x_label;
+            chart.y_label = y_label;
             if !metric.starts_with("mos") {
                 chart.value_label = info.axis();
                 chart.decimals = info.decimals;
@@ -625,6 +655,37 @@ fn heatmaps(
             (stem, chart)
         })
         .collect()
+}
+
+/// How a swept parameter is shown on an axis: a label with its unit, and the factor from the
+/// stored value to the shown one (loss probabilities are shown in percent). Parameters this
+/// does not know keep their path.
+fn param_axis(path: &str) -> (String, f64) {
+    // The element named in the path, e.g. `br1-access` in `links[name=br1-access].loss.p`.
+    let subject = path
+        .rsplit_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(sel, _)| sel.rsplit('=').next().unwrap_or(sel).trim_matches('"'));
+    let of = |what: &str| match subject {
+        Some(s) => format!("{s} {what}"),
+        None => what.to_string(),
+    };
+    let last = short_name(path);
+    if path.ends_with(".loss.p") || path.ends_with(".loss") {
+        (of("packet loss (%)"), 100.0)
+    } else if last == "latency_ms" {
+        (of("one-way latency (ms)"), 1.0)
+    } else if last.ends_with("_ms") {
+        (of(&format!("{} (ms)", last.trim_end_matches("_ms"))), 1.0)
+    } else if last == "bandwidth_mbps" {
+        (of("bandwidth (Mbit/s)"), 1.0)
+    } else if last == "load_factor" {
+        ("Load factor (× busy hour)".into(), 1.0)
+    } else if last == "spans" {
+        (of("T1/E1 spans"), 1.0)
+    } else {
+        (path.to_string(), 1.0)
+    }
 }
 
 fn vendor_bars(plan: &Plan, views: &[View], param: &str, metric: &str) -> BarChart {
