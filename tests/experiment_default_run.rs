@@ -25,7 +25,12 @@ fn run_without_an_argument_works_outside_the_repository() {
         "{stdout}"
     );
     let r = tmp.path().join("r");
-    for f in ["summary.json", "points.csv", "calls.csv", "distributions.json"] {
+    for f in [
+        "summary.json",
+        "points.csv",
+        "calls.csv",
+        "distributions.json",
+    ] {
         let len = std::fs::metadata(r.join(f)).map(|m| m.len()).unwrap_or(0);
         assert!(len > 0, "{f} missing or empty");
     }

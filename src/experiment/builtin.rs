@@ -14,12 +14,10 @@
 pub const DEFAULT_EXPERIMENT: &str = "incremental-vs-voip-only";
 
 /// `(file stem, RON text)` of the embedded experiments.
-static EXPERIMENTS: &[(&str, &str)] = &[
-    (
-        "incremental-vs-voip-only",
-        include_str!("../../experiments/incremental-vs-voip-only.ron"),
-    ),
-];
+static EXPERIMENTS: &[(&str, &str)] = &[(
+    "incremental-vs-voip-only",
+    include_str!("../../experiments/incremental-vs-voip-only.ron"),
+)];
 
 /// `(file stem, RON text)` of the embedded topologies.
 static TOPOLOGIES: &[(&str, &str)] = &[

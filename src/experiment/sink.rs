@@ -15,7 +15,7 @@ use std::io::{self, BufWriter, Write};
 /// `failure_rate` (blocked, rejected for capacity or failed / offered), `success_rate`
 /// (1 − failure rate: answered or ended by a party's choice), `rejected_capacity_rate`
 /// (refused by an element's capacity limit: a Mediation Server's relays, call admission
-/// control), `failover_rate` (calls that tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`,
+/// control), `failover_rate` (calls that tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`, `pdd_ms_p99`,
 /// `setup_ms_mean`; voice quality `mos_mean` (both directions), `mos_caller_mean`,
 /// `mos_callee_mean`, and the shares of directions below MOS 3.6 and 3.1
 /// (`mos_below_3_6`, `mos_below_3_1`); the other outcome counts, `answer_rate`,
@@ -35,6 +35,7 @@ pub const CDR_METRICS: &[&str] = &[
     "pdd_ms_mean",
     "pdd_ms_p50",
     "pdd_ms_p95",
+    "pdd_ms_p99",
     "setup_ms_mean",
     "mos_mean",
     "mos_caller_mean",
@@ -150,10 +151,11 @@ impl CdrStats {
             share(self.offered - network_failures.min(self.offered)),
         );
         put("rejected_capacity_rate", share(self.rejected));
-    put("failover_rate", share(self.failover));
+        put("failover_rate", share(self.failover));
         put("pdd_ms_mean", self.pdd.mean());
         put("pdd_ms_p50", self.pdd_hist.quantile(0.5));
         put("pdd_ms_p95", self.pdd_hist.quantile(0.95));
+        put("pdd_ms_p99", self.pdd_hist.quantile(0.99));
         put("setup_ms_mean", self.setup.mean());
         put("mos_mean", self.mos.mean());
         put("mos_caller_mean", self.mos_caller.mean());

@@ -423,7 +423,11 @@ mod tests {
         p.set(&mut d, 0, parse_node("Some(23)").unwrap()).unwrap();
         assert_eq!(get(&mut d, "elements[0].cac[0].max_sessions"), "Some(23)");
         // The variant itself is kept around the edited struct.
-        assert!(d.canonical().contains("Pbx((name: \"pbx1\""), "{}", d.canonical());
+        assert!(
+            d.canonical().contains("Pbx((name: \"pbx1\""),
+            "{}",
+            d.canonical()
+        );
         // A newtype around a plain value is not a wrapper.
         assert_eq!(get(&mut d, "media[0]"), "0.05");
         let err = ParamPath::parse("elements[name=pbx9].model")

@@ -98,6 +98,7 @@ fn metric_info(name: &str) -> MetricInfo {
         "pdd_ms_mean" => ms("Mean post-dial delay"),
         "pdd_ms_p50" => ms("Median post-dial delay"),
         "pdd_ms_p95" => ms("95th percentile post-dial delay"),
+        "pdd_ms_p99" => ms("99th percentile post-dial delay"),
         "setup_ms_mean" => ms("Mean setup time"),
         "offered_erlangs" => MetricInfo {
             label: "Offered load".into(),
