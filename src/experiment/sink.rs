@@ -20,7 +20,8 @@ use std::io::{self, BufWriter, Write};
 /// `mos_callee_mean`, and the shares of directions below MOS 3.6 and 3.1
 /// (`mos_below_3_6`, `mos_below_3_1`); the other outcome counts, `answer_rate`,
 /// `two_way_audio_rate`, `media_relayed_rate` and the mean mouth-to-ear delay heard by
-/// callers `delay_ms_mean`. A metric without data (no call, no media) is absent.
+/// callers `delay_ms_mean`, and `limitation_rate`, the share of calls a documented vendor
+/// limitation affected. A metric without data (no call, no media) is absent.
 pub const CDR_METRICS: &[&str] = &[
     "calls_offered",
     "calls_answered",
@@ -50,6 +51,7 @@ pub const CDR_METRICS: &[&str] = &[
     "two_way_audio_rate",
     "media_relayed_rate",
     "delay_ms_mean",
+    "limitation_rate",
 ];
 
 /// Point-level statistics of a unit's measured calls.
@@ -76,6 +78,7 @@ pub(crate) struct CdrStats {
     two_way: u64,
     relayed: u64,
     delay: Welford,
+    limited: u64,
 }
 
 impl CdrStats {
@@ -96,6 +99,7 @@ impl CdrStats {
         }
         self.two_way += u64::from(r.two_way_audio);
         self.relayed += u64::from(r.media_relayed);
+        self.limited += u64::from(!r.limitations.is_empty());
         if let Some(v) = r.delay_ms {
             let _ = self.delay.try_push(v);
         }
@@ -172,6 +176,7 @@ impl CdrStats {
         put("two_way_audio_rate", share(self.two_way));
         put("media_relayed_rate", share(self.relayed));
         put("delay_ms_mean", self.delay.mean());
+        put("limitation_rate", share(self.limited));
         m
     }
 }

@@ -78,6 +78,7 @@ fn metric_info(name: &str) -> MetricInfo {
         "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
         "media_relayed_rate" => pct("Media relayed by the Mediation Server"),
         "two_way_audio_rate" => pct("Two-way audio"),
+        "limitation_rate" => pct("Calls affected by a vendor limitation"),
         "trunk_peak_utilisation" => pct("Peak trunk utilisation"),
         m if m.starts_with("calls_") => MetricInfo {
             label: format!("Calls {} per run", m["calls_".len()..].replace('_', " ")),
