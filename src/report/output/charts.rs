@@ -144,9 +144,16 @@ impl MetricInfo {
     /// A summary as a drawn estimate (scaled; probability intervals kept inside [0, 1]).
     fn estimate(&self, s: &Summary) -> Option<Estimate> {
         let e = Estimate::from_summary(s)?;
+        // A Student-t interval over few replications can reach below zero; delays, counts,
+        // loads and MOS cannot, so their intervals are cut at zero (and at MOS 1..5).
+        let non_negative = !self.unit.is_empty() && e.mean >= 0.0;
         let clamp = |v: f64| {
             if self.probability {
                 v.clamp(0.0, 1.0)
+            } else if let Some((lo, hi)) = self.range {
+                v.clamp(lo / self.scale, hi / self.scale)
+            } else if non_negative {
+                v.max(0.0)
             } else {
                 v
             }
