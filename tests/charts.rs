@@ -452,7 +452,7 @@ fn svg_fingerprints_are_pinned() {
 }
 
 const PINNED_SVG_HASHES: [(&str, u64); 6] = [
-    ("capacity", 0xd33f58ef35d9d8bc),
+    ("capacity", 0xb912c7ab5ffa3828),
     ("pdd_cdf", 0x950097cd5274a454),
     ("mos", 0x7476ceb2e3986552),
     ("mos_heatmap", 0x628a149459b1ee1d),

@@ -14,7 +14,10 @@ use voicetwin::sim::SimTime;
 use voicetwin::workload::{CallMix, FeatureSpec, HoldingSpec, LoadSpec, WorkloadSpec};
 
 fn inbound_calls(events: Vec<ScheduledEvent>) -> Vec<CallLog> {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/voip-only.ron"));
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topologies/voip-only.ron"
+    ));
     let text = std::fs::read_to_string(path).unwrap();
     let topology = Topology::parse(path, &text).unwrap();
     let spec = ScenarioSpec {
@@ -71,7 +74,10 @@ fn a_dead_gateway_takes_its_spans_out_of_service_at_the_carrier() {
     // after the crash are spared: calls set up just before it are dropped with it).
     let (failed, total) = failed_between(&logs, 305, 600);
     assert!(total > 30, "{total} calls in the outage");
-    assert_eq!(failed, 0, "{failed} of {total} inbound calls failed during the outage");
+    assert_eq!(
+        failed, 0,
+        "{failed} of {total} inbound calls failed during the outage"
+    );
     // Once it is back, the carrier uses its spans again: the first trunk group in the
     // carrier's hunting order carries calls after the repair.
     let after: Vec<&CallLog> = logs

@@ -763,8 +763,11 @@ mod tests {
         assert!((e.mean - 0.4).abs() < 1e-12);
         assert_eq!(e.ci.unwrap().0, 0.0);
         assert!((e.ci.unwrap().1 - 1.0).abs() < 1e-12);
-        // Other metrics keep their interval as it is.
+        // Delays cannot be negative: the interval is cut at zero.
         let e = metric_info("pdd_ms_mean").estimate(&s).unwrap();
+        assert_eq!(e.ci, Some((0.0, 0.01)));
+        // A metric the charts do not know keeps its interval as it is.
+        let e = metric_info("custom").estimate(&s).unwrap();
         assert_eq!(e.ci, Some((-0.002, 0.01)));
         assert_eq!(metric_info("mos_mean").range, Some((1.0, 5.0)));
         assert_eq!(metric_info("custom").axis(), "custom");
