@@ -83,10 +83,7 @@ fn chart(c: &mut Criterion) {
             )
         })
         .collect();
-    chart.erlang_b = Some(ErlangBOverlay {
-        channels: 23,
-        label: None,
-    });
+    chart.erlang_b = vec![ErlangBOverlay::new(23)];
     c.bench_function("capacity_chart_svg", |b| {
         b.iter(|| render_svg(&chart).unwrap().len())
     });

@@ -55,10 +55,10 @@ fn capacity_chart() -> CapacityChart {
         success("Incremental (EV behind PBX)", &inc_block),
         success("VoIP-only", &voip_block),
     ];
-    c.erlang_b = Some(ErlangBOverlay {
-        channels: 23,
+    c.erlang_b = vec![ErlangBOverlay {
         label: Some("Erlang B, N = 23 (T1 PRI)".into()),
-    });
+        ..ErlangBOverlay::new(23)
+    }];
     c
 }
 
@@ -452,7 +452,7 @@ fn svg_fingerprints_are_pinned() {
 }
 
 const PINNED_SVG_HASHES: [(&str, u64); 6] = [
-    ("capacity", 0xd33f58ef35d9d8bc),
+    ("capacity", 0xb912c7ab5ffa3828),
     ("pdd_cdf", 0x950097cd5274a454),
     ("mos", 0x7476ceb2e3986552),
     ("mos_heatmap", 0x628a149459b1ee1d),

@@ -292,3 +292,39 @@ fn summary_json_follows_the_contract() {
             .starts_with("small, latency_ms=20.0")
     );
 }
+
+/// Every file in `experiments/` and `topologies/`: what `voicetwin check` does (each point's
+/// documents deserialize, its deployment builds, its workload fits), and each one is
+/// embedded in the binary under its file stem, byte for byte.
+#[test]
+fn every_shipped_experiment_checks_and_is_embedded() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = |dir: &str| {
+        let mut v: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .collect();
+        v.sort();
+        v
+    };
+    let experiments = files("experiments");
+    assert!(experiments.len() >= 6, "{experiments:?}");
+    for path in &experiments {
+        let text = std::fs::read_to_string(path).unwrap();
+        experiment::scenario_runner::check_points(path, &text).unwrap_or_else(|errs| {
+            let shown: Vec<String> = errs.iter().map(ToString::to_string).collect();
+            panic!("{}:\n{}", path.display(), shown.join("\n"))
+        });
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(builtin::experiment(stem), Some(text.as_str()), "{stem}");
+        // The embedded copy loads without the repository's files.
+        let exp = Experiment::builtin(stem).unwrap();
+        assert!(exp.point_count() > 0);
+    }
+    for path in files("topologies") {
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(builtin::topology(stem), Some(text.as_str()), "{stem}");
+    }
+}

@@ -15,12 +15,55 @@ pub const DEFAULT_EXPERIMENT: &str = "incremental-vs-voip-only";
 
 /// `(file stem, RON text)` of the embedded experiments.
 static EXPERIMENTS: &[(&str, &str)] = &[
-    // ("incremental-vs-voip-only", include_str!("../../experiments/incremental-vs-voip-only.ron")),
+    (
+        "incremental-vs-voip-only",
+        include_str!("../../experiments/incremental-vs-voip-only.ron"),
+    ),
+    (
+        "capacity-study",
+        include_str!("../../experiments/capacity-study.ron"),
+    ),
+    (
+        "media-bypass",
+        include_str!("../../experiments/media-bypass.ron"),
+    ),
+    (
+        "wan-impairment",
+        include_str!("../../experiments/wan-impairment.ron"),
+    ),
+    (
+        "gateway-failover",
+        include_str!("../../experiments/gateway-failover.ron"),
+    ),
+    (
+        "vendor-comparison",
+        include_str!("../../experiments/vendor-comparison.ron"),
+    ),
 ];
 
 /// `(file stem, RON text)` of the embedded topologies.
 static TOPOLOGIES: &[(&str, &str)] = &[
-    // ("voip-only", include_str!("../../topologies/voip-only.ron")),
+    (
+        "dual-homed-branch",
+        include_str!("../../topologies/dual-homed-branch.ron"),
+    ),
+    (
+        "incremental-behind-pbx",
+        include_str!("../../topologies/incremental-behind-pbx.ron"),
+    ),
+    (
+        "multi-site-wan",
+        include_str!("../../topologies/multi-site-wan.ron"),
+    ),
+    (
+        "sip-trunk-internet",
+        include_str!("../../topologies/sip-trunk-internet.ron"),
+    ),
+    (
+        "three-site-wan",
+        include_str!("../../topologies/three-site-wan.ron"),
+    ),
+    ("voip-only", include_str!("../../topologies/voip-only.ron")),
 ];
 
 /// Every embedded experiment, `(name, text)`.

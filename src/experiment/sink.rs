@@ -13,13 +13,15 @@ use std::io::{self, BufWriter, Write};
 /// (`measured`): counts `calls_offered`, `calls_answered`, `calls_blocked`,
 /// `calls_rejected`, `calls_failed`; probabilities `blocking` (blocked / offered),
 /// `failure_rate` (blocked, rejected for capacity or failed / offered), `success_rate`
-/// (1 − failure rate: answered or ended by a party's choice), `failover_rate` (calls that
-/// tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`,
+/// (1 − failure rate: answered or ended by a party's choice), `rejected_capacity_rate`
+/// (refused by an element's capacity limit: a Mediation Server's relays, call admission
+/// control), `failover_rate` (calls that tried an alternate route); delays `pdd_ms_mean`, `pdd_ms_p50`, `pdd_ms_p95`, `pdd_ms_p99`,
 /// `setup_ms_mean`; voice quality `mos_mean` (both directions), `mos_caller_mean`,
 /// `mos_callee_mean`, and the shares of directions below MOS 3.6 and 3.1
 /// (`mos_below_3_6`, `mos_below_3_1`); the other outcome counts, `answer_rate`,
 /// `two_way_audio_rate`, `media_relayed_rate` and the mean mouth-to-ear delay heard by
-/// callers `delay_ms_mean`. A metric without data (no call, no media) is absent.
+/// callers `delay_ms_mean`, and `limitation_rate`, the share of calls a documented vendor
+/// limitation affected. A metric without data (no call, no media) is absent.
 pub const CDR_METRICS: &[&str] = &[
     "calls_offered",
     "calls_answered",
@@ -29,10 +31,12 @@ pub const CDR_METRICS: &[&str] = &[
     "blocking",
     "failure_rate",
     "success_rate",
+    "rejected_capacity_rate",
     "failover_rate",
     "pdd_ms_mean",
     "pdd_ms_p50",
     "pdd_ms_p95",
+    "pdd_ms_p99",
     "setup_ms_mean",
     "mos_mean",
     "mos_caller_mean",
@@ -47,6 +51,7 @@ pub const CDR_METRICS: &[&str] = &[
     "two_way_audio_rate",
     "media_relayed_rate",
     "delay_ms_mean",
+    "limitation_rate",
 ];
 
 /// Point-level statistics of a unit's measured calls.
@@ -73,6 +78,7 @@ pub(crate) struct CdrStats {
     two_way: u64,
     relayed: u64,
     delay: Welford,
+    limited: u64,
 }
 
 impl CdrStats {
@@ -93,6 +99,7 @@ impl CdrStats {
         }
         self.two_way += u64::from(r.two_way_audio);
         self.relayed += u64::from(r.media_relayed);
+        self.limited += u64::from(!r.limitations.is_empty());
         if let Some(v) = r.delay_ms {
             let _ = self.delay.try_push(v);
         }
@@ -147,10 +154,12 @@ impl CdrStats {
             "success_rate",
             share(self.offered - network_failures.min(self.offered)),
         );
+        put("rejected_capacity_rate", share(self.rejected));
         put("failover_rate", share(self.failover));
         put("pdd_ms_mean", self.pdd.mean());
         put("pdd_ms_p50", self.pdd_hist.quantile(0.5));
         put("pdd_ms_p95", self.pdd_hist.quantile(0.95));
+        put("pdd_ms_p99", self.pdd_hist.quantile(0.99));
         put("setup_ms_mean", self.setup.mean());
         put("mos_mean", self.mos.mean());
         put("mos_caller_mean", self.mos_caller.mean());
@@ -167,6 +176,7 @@ impl CdrStats {
         put("two_way_audio_rate", share(self.two_way));
         put("media_relayed_rate", share(self.relayed));
         put("delay_ms_mean", self.delay.mean());
+        put("limitation_rate", share(self.limited));
         m
     }
 }
@@ -328,6 +338,7 @@ mod tests {
         assert_eq!(m["calls_offered"], 4.0);
         assert_eq!(m["blocking"], 0.25);
         assert_eq!(m["success_rate"], 0.75);
+        assert_eq!(m["rejected_capacity_rate"], 0.0);
         assert_eq!(m["pdd_ms_mean"], 1000.0);
         assert_eq!(m["pdd_ms_p95"], 1200.0);
         assert!((m["mos_mean"] - 4.0).abs() < 1e-12);

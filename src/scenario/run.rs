@@ -282,6 +282,22 @@ impl Sim {
                     id,
                     if down { Command::Fail } else { Command::Repair },
                 );
+                // A dead element's PRIs lose layers 1 and 2: the far end (the carrier, a
+                // PBX) takes their spans out of service and stops offering calls on them,
+                // until the element restarts.
+                for (far, port, spans) in self.tdm_far_ends(&element) {
+                    for span in 0..spans {
+                        self.world.command(
+                            sched,
+                            far,
+                            Command::SpanState {
+                                port,
+                                span,
+                                in_service: !down,
+                            },
+                        );
+                    }
+                }
             }
             ScheduledEvent::SpanDown { link, span, .. } => {
                 let Some((a, a_port, b, b_port)) = self.tdm_ends(&link) else {
@@ -324,6 +340,24 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// For each TDM link of `element`: the element at its other end, that end's port and
+    /// the link's span count.
+    fn tdm_far_ends(&self, element: &str) -> Vec<(ElementId, TdmPort, u16)> {
+        self.deployment
+            .tdm
+            .iter()
+            .filter(|t| t.a == element || t.b == element)
+            .filter_map(|t| {
+                let (a, a_port, b, b_port) = self.tdm_ends(&t.name)?;
+                Some(if t.a == element {
+                    (b, b_port, t.spans)
+                } else {
+                    (a, a_port, t.spans)
+                })
+            })
+            .collect()
     }
 
     fn tdm_ends(&self, link: &str) -> Option<(ElementId, TdmPort, ElementId, TdmPort)> {

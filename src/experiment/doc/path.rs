@@ -7,7 +7,9 @@
 //!   field may be used: `[id=gw2]`); `[wan1]` is short for `[name=wan1]`, and on a map it
 //!   selects the entry with that key. Quote the value (`[name="a.b"]`) if it holds `]`.
 //!
-//! `Some(x)` is transparent: steps go through it into `x`. A path must exist in the document:
+//! `Some(x)` is transparent: steps go through it into `x`; so is a newtype variant around a
+//! struct (`Pbx((name: "pbx1", ...))`), so `elements[name=pbx1].model` selects by the inner
+//! struct's field. A path must exist in the document:
 //! a missing field is an error naming the path and the fields that do exist, so a misspelt
 //! parameter never silently does nothing.
 
@@ -222,8 +224,16 @@ fn matches_text(node: &Node, text: &str) -> bool {
     }
 }
 
+/// `Some(x)`, or a newtype variant around a struct (`FrontEnd((name: "fe1", ...))`, as
+/// deployment elements are written): steps go through it.
 fn is_some_wrapper(node: &Node) -> bool {
-    matches!(node, Node::Tuple { name: Some(n), items } if n == "Some" && items.len() == 1)
+    match node {
+        Node::Tuple {
+            name: Some(n),
+            items,
+        } if items.len() == 1 => n == "Some" || matches!(items[0], Node::Struct { .. }),
+        _ => false,
+    }
 }
 
 fn unwrap_some(mut node: &mut Node) -> &mut Node {
@@ -396,6 +406,35 @@ mod tests {
         for bad in ["", ".a", "a.", "a[", "a[]", "a..b", "[0]", "a b", "a[=x]"] {
             assert!(ParamPath::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn steps_through_newtype_variants_around_structs() {
+        let text = r#"(elements: [
+            FrontEnd((name: "fe1", cac: [(max_sessions: Some(12))])),
+            Pbx((name: "pbx1", model: "avaya-aura-sm-6.3")),
+        ], media: Sampled(0.05))"#;
+        let mut d = parse_node(text).unwrap();
+        let p = ParamPath::parse("elements[name=pbx1].model").unwrap();
+        p.set(&mut d, 0, parse_node("\"cisco-ucm-7.0.1\"").unwrap())
+            .unwrap();
+        assert_eq!(get(&mut d, "elements[1].model"), "\"cisco-ucm-7.0.1\"");
+        let p = ParamPath::parse("elements[fe1].cac[0].max_sessions").unwrap();
+        p.set(&mut d, 0, parse_node("Some(23)").unwrap()).unwrap();
+        assert_eq!(get(&mut d, "elements[0].cac[0].max_sessions"), "Some(23)");
+        // The variant itself is kept around the edited struct.
+        assert!(
+            d.canonical().contains("Pbx((name: \"pbx1\""),
+            "{}",
+            d.canonical()
+        );
+        // A newtype around a plain value is not a wrapper.
+        assert_eq!(get(&mut d, "media[0]"), "0.05");
+        let err = ParamPath::parse("elements[name=pbx9].model")
+            .unwrap()
+            .get(&mut d, 0)
+            .unwrap_err();
+        assert!(err.message.contains("names: fe1, pbx1"), "{err}");
     }
 
     #[test]

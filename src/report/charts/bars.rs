@@ -314,7 +314,8 @@ impl BarPanel<'_> {
         Ok(())
     }
 
-    /// Greedy word wrap of each category name into its slot width, at most three lines.
+    /// Greedy word wrap of each category name into its slot width (long hyphenated words
+    /// break after a hyphen), at most three lines.
     fn wrap_labels<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -329,9 +330,23 @@ impl BarPanel<'_> {
         };
         let mut out = Vec::with_capacity(self.categories.len());
         for name in self.categories {
-            let mut lines: Vec<String> = Vec::new();
+            // Words, and a word too wide for the slot (a vendor id such as
+            // `siemens-openscape-voice-6`) split after its hyphens: `(glue, piece)`.
+            let mut tokens: Vec<(&str, &str)> = Vec::new();
             for word in name.split_whitespace() {
-                let joined = lines.last().map(|l| format!("{l} {word}"));
+                if width(word)? <= slot || !word.contains('-') {
+                    tokens.push((" ", word));
+                    continue;
+                }
+                let mut glue = " ";
+                for piece in word.split_inclusive('-') {
+                    tokens.push((glue, piece));
+                    glue = "";
+                }
+            }
+            let mut lines: Vec<String> = Vec::new();
+            for (glue, word) in tokens {
+                let joined = lines.last().map(|l| format!("{l}{glue}{word}"));
                 match joined {
                     Some(j) if width(&j)? <= slot => {
                         if let Some(last) = lines.last_mut() {

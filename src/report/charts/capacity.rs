@@ -1,5 +1,5 @@
 //! Capacity curves: offered load against blocking (or failure) and call success, one line
-//! per deployment with its 95% band, the Erlang B curve of the bottleneck trunk group, the
+//! per deployment with its 95% band, the Erlang B curve of each bottleneck trunk group, the
 //! grade-of-service line, and each deployment's capacity marked where it crosses.
 
 use super::style::{
@@ -25,6 +25,37 @@ pub struct ErlangBOverlay {
     pub channels: u32,
     /// Legend text; defaults to "Erlang B, N = {channels}".
     pub label: Option<String>,
+    /// Draw it in the colour of this blocking series (the curve it describes); black when
+    /// `None`.
+    #[serde(default)]
+    pub series: Option<usize>,
+    /// The offered-load range to draw it over (default: the whole axis). Several trunk
+    /// groups of very different sizes each get the range of their own curve, so a small
+    /// group's curve does not climb off the chart over the large group's loads.
+    #[serde(default)]
+    pub x_range: Option<(f64, f64)>,
+}
+
+impl ErlangBOverlay {
+    /// An overlay for `channels`, black, over the whole axis.
+    pub fn new(channels: u32) -> Self {
+        ErlangBOverlay {
+            channels,
+            label: None,
+            series: None,
+            x_range: None,
+        }
+    }
+
+    /// Black, or a dark shade of its series' colour (drawn over the measured line, it must
+    /// stay visible there).
+    fn color(&self) -> RGBColor {
+        self.series.map_or(BLACK, |i| {
+            let RGBColor(r, g, b) = series_color(i);
+            let dark = |c: u8| (f64::from(c) * 0.55) as u8;
+            RGBColor(dark(r), dark(g), dark(b))
+        })
+    }
 }
 
 /// Offered load against blocking (lower panel) and, when given, call success (upper panel).
@@ -39,7 +70,8 @@ pub struct CapacityChart {
     pub blocking: Vec<Series>,
     /// Call success per deployment, as fractions; an empty list leaves the panel out.
     pub success: Vec<Series>,
-    pub erlang_b: Option<ErlangBOverlay>,
+    /// Erlang B curves, one per trunk group size.
+    pub erlang_b: Vec<ErlangBOverlay>,
     /// Grade of service (fraction) drawn as a line; each deployment's crossing is marked
     /// and its capacity written in the legend.
     pub gos: Option<f64>,
@@ -55,7 +87,7 @@ impl CapacityChart {
             metric: "Blocking".into(),
             blocking: Vec::new(),
             success: Vec::new(),
-            erlang_b: None,
+            erlang_b: Vec::new(),
             gos: Some(crate::metrics::DEFAULT_GOS),
             size: style::DEFAULT_SIZE,
         }
@@ -99,17 +131,22 @@ impl CapacityChart {
         (lo - pad, hi + pad)
     }
 
-    /// The Erlang B curve in percent over the load axis.
-    fn erlang_curve(&self, x: (f64, f64)) -> Vec<(f64, f64)> {
-        let Some(o) = &self.erlang_b else {
-            return Vec::new();
-        };
-        (0..=ERLANG_SAMPLES)
-            .filter_map(|i| {
-                let a = x.0 + (x.1 - x.0) * i as f64 / ERLANG_SAMPLES as f64;
-                erlang_b(o.channels, a.max(0.0))
-                    .ok()
-                    .map(|b| (a, 100.0 * b))
+    /// Each overlay's Erlang B curve in percent over its part of the load axis.
+    fn erlang_curves(&self, x: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+        self.erlang_b
+            .iter()
+            .map(|o| {
+                let (lo, hi) = o
+                    .x_range
+                    .map_or(x, |(a, b)| (a.min(b).max(x.0), a.max(b).min(x.1)));
+                (0..=ERLANG_SAMPLES)
+                    .filter_map(|i| {
+                        let a = lo + (hi - lo) * i as f64 / ERLANG_SAMPLES as f64;
+                        erlang_b(o.channels, a.max(0.0))
+                            .ok()
+                            .map(|b| (a, 100.0 * b))
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -161,14 +198,14 @@ impl CapacityChart {
                 },
             });
         }
-        if let Some(o) = &self.erlang_b {
+        for o in &self.erlang_b {
             out.push(LegendEntry {
                 label: o
                     .label
                     .clone()
                     .unwrap_or_else(|| format!("Erlang B, N = {}", o.channels)),
                 swatch: Swatch::Line {
-                    color: BLACK,
+                    color: o.color(),
                     dashed: true,
                     marker: false,
                 },
@@ -286,10 +323,10 @@ impl Chart for CapacityChart {
             draw_series(&mut chart, &self.success)?;
         }
 
-        let erlang = self.erlang_curve(x);
+        let erlang = self.erlang_curves(x);
         let gos_pct = self.gos.map(|g| 100.0 * g);
         let top = max_pct(&self.blocking)
-            .max(erlang.iter().map(|p| p.1).fold(0.0, f64::max))
+            .max(erlang.iter().flatten().map(|p| p.1).fold(0.0, f64::max))
             .max(gos_pct.map_or(0.0, |g| 2.0 * g));
         let (_, yhi) = nice_range(0.0, top.max(1e-3));
         let y_desc = format!("{} (%)", self.metric);
@@ -310,12 +347,20 @@ impl Chart for CapacityChart {
                 .draw_series(std::iter::once(Text::new(label, (x.1, g), style)))
                 .map_err(draw_err)?;
         }
-        if !erlang.is_empty() {
-            chart
-                .draw_series(DashedLineSeries::new(erlang, 10, 6, BLACK.stroke_width(2)))
-                .map_err(draw_err)?;
-        }
+        // Erlang B over the measured lines, so that where they agree it is still seen.
         draw_series(&mut chart, &self.blocking)?;
+        for (o, curve) in self.erlang_b.iter().zip(erlang) {
+            if !curve.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        curve,
+                        10,
+                        6,
+                        o.color().stroke_width(2),
+                    ))
+                    .map_err(draw_err)?;
+            }
+        }
 
         // Each capacity: a thin dashed vertical in the deployment's colour, labelled on top.
         let label_px = 20.0;

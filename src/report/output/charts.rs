@@ -5,7 +5,8 @@
 //! - `capacity`: for each load curve (a deployment, with the other swept parameters fixed),
 //!   the capacity metric (blocking by default) and call success against the offered load,
 //!   with 95% bands, the grade of service, and Erlang B for the bottleneck trunk group when
-//!   the runs report one `bottleneck_channels` value;
+//!   the runs report one `bottleneck_channels` value (one Erlang B curve per group size, in
+//!   its curve's colour, when the sweep varies the channels);
 //! - `pdd_cdf`: the post-dial-delay CDF of each deployment over all its points;
 //! - `mos`: MOS by deployment, one bar per combination of the other swept parameters.
 //!
@@ -74,9 +75,37 @@ fn metric_info(name: &str) -> MetricInfo {
         "mos_below_3_1" => pct("Calls with MOS below 3.1"),
         "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
         "failover_rate" => pct("Failover"),
+        "rejected_capacity_rate" => pct("Rejected for capacity"),
+        "answer_rate" => pct("Answered"),
+        "mos_below_3_6" => MetricInfo {
+            range: Some((0.0, 100.0)),
+            ..pct("Directions below MOS 3.6")
+        },
+        "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
+        "media_relayed_rate" => pct("Media relayed by the Mediation Server"),
+        "two_way_audio_rate" => pct("Two-way audio"),
+        "limitation_rate" => pct("Calls affected by a vendor limitation"),
+        "trunk_peak_utilisation" => pct("Peak trunk utilisation"),
+        m if m.starts_with("calls_") => MetricInfo {
+            label: format!("Calls {} per run", m["calls_".len()..].replace('_', " ")),
+            unit: "calls",
+            scale: 1.0,
+            decimals: 1,
+            range: None,
+            probability: false,
+        },
+        "mediation_relays_peak" => MetricInfo {
+            label: "Peak Mediation Server relays".into(),
+            unit: "calls",
+            scale: 1.0,
+            decimals: 0,
+            range: None,
+            probability: false,
+        },
         "pdd_ms_mean" => ms("Mean post-dial delay"),
         "pdd_ms_p50" => ms("Median post-dial delay"),
         "pdd_ms_p95" => ms("95th percentile post-dial delay"),
+        "pdd_ms_p99" => ms("99th percentile post-dial delay"),
         "setup_ms_mean" => ms("Mean setup time"),
         "offered_erlangs" => MetricInfo {
             label: "Offered load".into(),
@@ -121,9 +150,16 @@ impl MetricInfo {
     /// A summary as a drawn estimate (scaled; probability intervals kept inside [0, 1]).
     fn estimate(&self, s: &Summary) -> Option<Estimate> {
         let e = Estimate::from_summary(s)?;
+        // A Student-t interval over few replications can reach below zero; delays, counts,
+        // loads and MOS cannot, so their intervals are cut at zero (and at MOS 1..5).
+        let non_negative = !self.unit.is_empty() && e.mean >= 0.0;
         let clamp = |v: f64| {
             if self.probability {
                 v.clamp(0.0, 1.0)
+            } else if let Some((lo, hi)) = self.range {
+                v.clamp(lo / self.scale, hi / self.scale)
+            } else if non_negative {
+                v.max(0.0)
             } else {
                 v
             }
@@ -342,27 +378,73 @@ fn capacity(plan: &Plan, views: &[View]) -> CapacityChart {
             .clone()
             .unwrap_or_else(|| "Sweep point".into());
     }
-    for (label, members) in curves(plan, views) {
+    let curves = curves(plan, views);
+    for (label, members) in &curves {
         chart
             .blocking
-            .push(series_of(&plan.capacity_metric, &label, &members));
+            .push(series_of(&plan.capacity_metric, label, members));
         chart
             .success
-            .push(series_of("success_rate", &label, &members));
+            .push(series_of("success_rate", label, members));
     }
-    let channels: Vec<f64> = views
-        .iter()
-        .filter_map(|v| v.mean("bottleneck_channels"))
-        .collect();
-    if let Some(&c) = channels.first() {
-        if channels.iter().all(|&d| d == c) && c >= 1.0 && c.fract() == 0.0 && c < 1e6 {
-            chart.erlang_b = Some(ErlangBOverlay {
-                channels: c as u32,
-                label: Some(format!("Erlang B, N = {} channels (bottleneck)", c as u32)),
-            });
+    chart.erlang_b = erlang_overlays(&curves, x_of);
+    chart
+}
+
+/// The trunk group size of a run, when it reports a whole number of channels.
+fn channels_of(v: &View) -> Option<u32> {
+    v.mean("bottleneck_channels")
+        .filter(|c| *c >= 1.0 && c.fract() == 0.0 && *c < 1e6)
+        .map(|c| c as u32)
+}
+
+/// Erlang B overlays: one black curve when every run has the same bottleneck trunk group;
+/// one per group size, in the colour of the first curve of that size and over its curves'
+/// loads, when each curve has a single size but the sizes differ (a channel sweep); none
+/// otherwise.
+fn erlang_overlays(
+    curves: &[(String, Vec<&View>)],
+    x_of: impl Fn(&View) -> Option<f64>,
+) -> Vec<ErlangBOverlay> {
+    let mut per_curve = Vec::new();
+    for (_, members) in curves {
+        let sizes: Vec<Option<u32>> = members.iter().map(|v| channels_of(v)).collect();
+        match sizes.first() {
+            Some(Some(c)) if sizes.iter().all(|s| *s == Some(*c)) => per_curve.push(*c),
+            _ => return Vec::new(),
         }
     }
-    chart
+    let mut distinct: Vec<u32> = Vec::new();
+    for c in &per_curve {
+        if !distinct.contains(c) {
+            distinct.push(*c);
+        }
+    }
+    if let [c] = distinct[..] {
+        return vec![ErlangBOverlay {
+            label: Some(format!("Erlang B, N = {c} channels (bottleneck)")),
+            ..ErlangBOverlay::new(c)
+        }];
+    }
+    distinct
+        .iter()
+        .map(|&c| {
+            let xs: Vec<f64> = curves
+                .iter()
+                .zip(&per_curve)
+                .filter(|(_, n)| **n == c)
+                .flat_map(|((_, members), _)| members.iter().filter_map(|v| x_of(v)))
+                .collect();
+            let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            ErlangBOverlay {
+                label: Some(format!("Erlang B, N = {c} channels")),
+                series: per_curve.iter().position(|n| *n == c),
+                x_range: (lo.is_finite() && hi >= lo).then_some((lo, hi)),
+                ..ErlangBOverlay::new(c)
+            }
+        })
+        .collect()
 }
 
 fn pdd_cdf(plan: &Plan, views: &[View], dists: &Distributions) -> Result<CdfChart, ReportError> {
@@ -546,6 +628,8 @@ fn heatmaps(
             let mine: Vec<&View> = views.iter().filter(|v| v.deployment == d).collect();
             let xs = axis_values(&mine, xi);
             let ys = axis_values(&mine, yi);
+            let (x_label, x_scale) = param_axis(x);
+            let (y_label, y_scale) = param_axis(y);
             // Cells average over the other swept parameters.
             let values = ys
                 .iter()
@@ -567,9 +651,11 @@ fn heatmaps(
                 })
                 .collect();
             let title = format!("{}: {} ({d})", info.label, plan.experiment);
-            let mut chart = HeatmapChart::mos(title, xs, ys, values);
-            chart.x_label = x.to_string();
-            chart.y_label = y.to_string();
+            let shown = |vs: &[f64], k: f64| vs.iter().map(|v| v * k).collect::<Vec<f64>>();
+            let mut chart =
+                HeatmapChart::mos(title, shown(&xs, x_scale), shown(&ys, y_scale), values);
+            chart.x_label = x_label;
+            chart.y_label = y_label;
             if !metric.starts_with("mos") {
                 chart.value_label = info.axis();
                 chart.decimals = info.decimals;
@@ -584,6 +670,37 @@ fn heatmaps(
             (stem, chart)
         })
         .collect()
+}
+
+/// How a swept parameter is shown on an axis: a label with its unit, and the factor from the
+/// stored value to the shown one (loss probabilities are shown in percent). Parameters this
+/// does not know keep their path.
+fn param_axis(path: &str) -> (String, f64) {
+    // The element named in the path, e.g. `br1-access` in `links[name=br1-access].loss.p`.
+    let subject = path
+        .rsplit_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(sel, _)| sel.rsplit('=').next().unwrap_or(sel).trim_matches('"'));
+    let of = |what: &str| match subject {
+        Some(s) => format!("{s} {what}"),
+        None => what.to_string(),
+    };
+    let last = short_name(path);
+    if path.ends_with(".loss.p") || path.ends_with(".loss") {
+        (of("packet loss (%)"), 100.0)
+    } else if last == "latency_ms" {
+        (of("one-way latency (ms)"), 1.0)
+    } else if last.ends_with("_ms") {
+        (of(&format!("{} (ms)", last.trim_end_matches("_ms"))), 1.0)
+    } else if last == "bandwidth_mbps" {
+        (of("bandwidth (Mbit/s)"), 1.0)
+    } else if last == "load_factor" {
+        ("Load factor (× busy hour)".into(), 1.0)
+    } else if last == "spans" {
+        (of("T1/E1 spans"), 1.0)
+    } else {
+        (path.to_string(), 1.0)
+    }
 }
 
 fn vendor_bars(plan: &Plan, views: &[View], param: &str, metric: &str) -> BarChart {
@@ -652,8 +769,11 @@ mod tests {
         assert!((e.mean - 0.4).abs() < 1e-12);
         assert_eq!(e.ci.unwrap().0, 0.0);
         assert!((e.ci.unwrap().1 - 1.0).abs() < 1e-12);
-        // Other metrics keep their interval as it is.
+        // Delays cannot be negative: the interval is cut at zero.
         let e = metric_info("pdd_ms_mean").estimate(&s).unwrap();
+        assert_eq!(e.ci, Some((0.0, 0.01)));
+        // A metric the charts do not know keeps its interval as it is.
+        let e = metric_info("custom").estimate(&s).unwrap();
         assert_eq!(e.ci, Some((-0.002, 0.01)));
         assert_eq!(metric_info("mos_mean").range, Some((1.0, 5.0)));
         assert_eq!(metric_info("custom").axis(), "custom");
