@@ -44,8 +44,16 @@ static EXPERIMENTS: &[(&str, &str)] = &[
 /// `(file stem, RON text)` of the embedded topologies.
 static TOPOLOGIES: &[(&str, &str)] = &[
     (
+        "direct-sip-gateway",
+        include_str!("../../topologies/direct-sip-gateway.ron"),
+    ),
+    (
         "dual-homed-branch",
         include_str!("../../topologies/dual-homed-branch.ron"),
+    ),
+    (
+        "incremental-in-front-of-pbx",
+        include_str!("../../topologies/incremental-in-front-of-pbx.ron"),
     ),
     (
         "incremental-behind-pbx",
@@ -58,6 +66,10 @@ static TOPOLOGIES: &[(&str, &str)] = &[
     (
         "sip-trunk-internet",
         include_str!("../../topologies/sip-trunk-internet.ron"),
+    ),
+    (
+        "sip-trunking",
+        include_str!("../../topologies/sip-trunking.ron"),
     ),
     (
         "three-site-wan",

@@ -34,6 +34,11 @@ pub struct ErlangBOverlay {
     /// group's curve does not climb off the chart over the large group's loads.
     #[serde(default)]
     pub x_range: Option<(f64, f64)>,
+    /// The share of the axis's offered load that reaches the trunk group (calls that never
+    /// touch it, and the time a channel is held while ringing, make it differ from 1): Erlang
+    /// B is evaluated at `share × load`. `None` is 1.
+    #[serde(default)]
+    pub load_share: Option<f64>,
 }
 
 impl ErlangBOverlay {
@@ -44,6 +49,7 @@ impl ErlangBOverlay {
             label: None,
             series: None,
             x_range: None,
+            load_share: None,
         }
     }
 
@@ -142,7 +148,8 @@ impl CapacityChart {
                 (0..=ERLANG_SAMPLES)
                     .filter_map(|i| {
                         let a = lo + (hi - lo) * i as f64 / ERLANG_SAMPLES as f64;
-                        erlang_b(o.channels, a.max(0.0))
+                        let offered = a * o.load_share.unwrap_or(1.0);
+                        erlang_b(o.channels, offered.max(0.0))
                             .ok()
                             .map(|b| (a, 100.0 * b))
                     })

@@ -420,11 +420,50 @@ fn erlang_overlays(
             distinct.push(*c);
         }
     }
+    // The share of each curve's offered load that its trunk group is offered (measured by
+    // the runs), when every run reports it.
+    let shares: Vec<Option<f64>> = curves
+        .iter()
+        .map(|(_, members)| {
+            let r: Vec<f64> = members
+                .iter()
+                .filter_map(|v| {
+                    let trunk = v.mean("bottleneck_offered_erlangs")?;
+                    let all = v.mean("offered_erlangs").filter(|a| *a > 0.0)?;
+                    Some(trunk / all)
+                })
+                .collect();
+            (r.len() == members.len() && !r.is_empty())
+                .then(|| r.iter().sum::<f64>() / r.len() as f64)
+        })
+        .collect();
+    let partial = |s: &Option<f64>| s.is_some_and(|s| s < 0.9);
     if let [c] = distinct[..] {
-        return vec![ErlangBOverlay {
-            label: Some(format!("Erlang B, N = {c} channels (bottleneck)")),
-            ..ErlangBOverlay::new(c)
-        }];
+        if !shares.iter().any(partial) {
+            let share = shares.iter().copied().collect::<Option<Vec<f64>>>();
+            let share = share.map(|v| v.iter().sum::<f64>() / v.len() as f64);
+            return vec![ErlangBOverlay {
+                label: Some(format!("Erlang B, N = {c} channels (bottleneck)")),
+                load_share: share,
+                ..ErlangBOverlay::new(c)
+            }];
+        }
+        // Only part of the load reaches the trunk group (internal calls do not): one curve
+        // per deployment, at the load its trunk group was measured to be offered.
+        return curves
+            .iter()
+            .zip(&shares)
+            .enumerate()
+            .map(|(i, ((label, _), share))| ErlangBOverlay {
+                label: Some(format!(
+                    "Erlang B, N = {c}, at {label}'s trunk load ({:.0}% of offered)",
+                    100.0 * share.unwrap_or(1.0)
+                )),
+                series: Some(i),
+                load_share: *share,
+                ..ErlangBOverlay::new(c)
+            })
+            .collect();
     }
     distinct
         .iter()
@@ -441,6 +480,14 @@ fn erlang_overlays(
                 label: Some(format!("Erlang B, N = {c} channels")),
                 series: per_curve.iter().position(|n| *n == c),
                 x_range: (lo.is_finite() && hi >= lo).then_some((lo, hi)),
+                load_share: per_curve
+                    .iter()
+                    .zip(&shares)
+                    .filter(|(n, _)| **n == c)
+                    .map(|(_, s)| *s)
+                    .collect::<Option<Vec<f64>>>()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.iter().sum::<f64>() / v.len() as f64),
                 ..ErlangBOverlay::new(c)
             }
         })
