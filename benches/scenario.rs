@@ -12,9 +12,15 @@
 //! Each iteration is one complete run: building the world, the workload, the calls and their
 //! CDR rows (built as the experiment runner builds them, then dropped).
 //!
-//! Run: `cargo bench --bench scenario`.
+//! Time is the CPU time of the benchmarking thread (`/proc/thread-self/schedstat`), not the
+//! wall clock: a run is single-threaded, so this is its cost on one core, and it stays
+//! meaningful on a machine shared with other work (wall time would include the time the
+//! thread waited for a core). Set `VOICETWIN_BENCH_WALL=1` to measure wall time instead.
+//!
+//! Run: `cargo bench --bench scenario` (one group: `cargo bench --bench scenario -- media_off`).
 
-use criterion::{Criterion, Throughput, criterion_group};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -35,9 +41,10 @@ fn run_once(p: &Prepared, deployment: &str) -> (u64, RunReport) {
     (calls, report)
 }
 
-/// The name filter given on the command line (criterion's positional argument), so that the
-/// untimed first run that counts calls and packet-hops is done only for benches that run.
-fn filter() -> Option<String> {
+/// The name filter given on the command line (criterion's positional argument, a regex), so
+/// that the untimed first run that counts calls and packet-hops is done only for benches
+/// that run.
+fn filter() -> Option<regex::Regex> {
     const WITH_VALUE: &[&str] = &[
         "--profile-time",
         "--sample-size",
@@ -63,13 +70,79 @@ fn filter() -> Option<String> {
         if WITH_VALUE.contains(&a.as_str()) {
             args.next();
         } else if !a.starts_with('-') {
-            return Some(a);
+            return regex::Regex::new(&a).ok();
         }
     }
     None
 }
 
-fn scenario(c: &mut Criterion) {
+/// CPU time of the calling thread, ns, from `/proc/thread-self/schedstat` (its first field is
+/// the time spent on a CPU).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("/proc/thread-self/schedstat is readable (Linux)")
+}
+
+/// Criterion measurement: CPU time of the benchmarking thread.
+struct ThreadCpu;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+/// Formats nanoseconds of CPU time, and elements per CPU second.
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = if typical >= 1e9 {
+            (1e9, "s (cpu)")
+        } else if typical >= 1e6 {
+            (1e6, "ms (cpu)")
+        } else {
+            (1e3, "µs (cpu)")
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(&self, _typical: f64, t: &Throughput, values: &mut [f64]) -> &'static str {
+        let n = match *t {
+            Throughput::Elements(n)
+            | Throughput::Bytes(n)
+            | Throughput::BytesDecimal(n)
+            | Throughput::Bits(n) => n as f64,
+            _ => 1.0,
+        };
+        values.iter_mut().for_each(|v| *v = n * 1e9 / *v / 1e3);
+        "Kelem/cpu-s"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn scenario<M: Measurement>(c: &mut Criterion<M>) {
     let filter = filter();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/scenario-bench.ron");
     let exp = Experiment::load(&path).expect("bench experiment loads");
@@ -78,7 +151,10 @@ fn scenario(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(20));
     for (i, d) in exp.deployments.iter().enumerate() {
         let name = d.name.replace('-', "_");
-        if filter.as_ref().is_some_and(|f| !format!("scenario/{name}").contains(f.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !f.is_match(&format!("scenario/{name}")))
+        {
             continue;
         }
         let doc = exp.base_scenario(i);
@@ -107,12 +183,19 @@ fn scenario(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scenario);
-
 fn main() {
     // plotters is built with ab_glyph only, so criterion's own report plots need the
     // embedded font registered before they are drawn.
     register_embedded_font().expect("embedded font");
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    if std::env::var_os("VOICETWIN_BENCH_WALL").is_some() {
+        let mut c = Criterion::default().configure_from_args();
+        scenario(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default()
+            .with_measurement(ThreadCpu)
+            .configure_from_args();
+        scenario(&mut c);
+        c.final_summary();
+    }
 }
