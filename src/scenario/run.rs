@@ -102,6 +102,9 @@ pub struct RunReport {
     pub arrivals_s: f64,
     pub calls_started: u64,
     pub world: WorldStats,
+    /// Packets offered to link directions over the run (one per packet per hop: the
+    /// packet-hops of SIP, RTP and RTCP together).
+    pub link_transmissions: u64,
     pub trunks: Vec<TrunkUsage>,
     /// The most Mediation Server relays (non-bypass calls) open at once.
     pub relay_peak: usize,
@@ -576,6 +579,12 @@ pub fn run(
             channel_seconds: u.channel_seconds,
         })
         .collect();
+    let link_transmissions = (0..sim.world.net.link_count())
+        .map(|i| {
+            let l = sim.world.net.link_stats(crate::net::LinkId::from_index(i));
+            l.a_to_b.sent + l.b_to_a.sent
+        })
+        .sum();
     let element_names = (0..sim.world.element_count())
         .map(|i| sim.world.name(ElementId(i as u32)).to_string())
         .collect();
@@ -588,6 +597,7 @@ pub fn run(
         arrivals_s: workload.arrivals_end().as_secs_f64(),
         calls_started: sim.calls_started,
         world: sim.world.stats(),
+        link_transmissions,
         trunks,
         relay_peak: sim.world.media.relays_in_use().1,
         capture: sim.world.take_capture(),
