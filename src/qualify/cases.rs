@@ -375,7 +375,7 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
         .iter()
         .filter(|m| m.from(PRODUCT_IP) && m.is_request("NOTIFY"))
         .filter_map(|m| m.text.lines().rev().find(|l| l.starts_with("SIP/2.0 ")))
-        .last()
+        .next_back()
         .map(|l| l.trim().to_string());
     if referred && target_answers && sipfrag.as_deref().is_none_or(|f| !f.contains(" 200 ")) {
         obs.symptom(
