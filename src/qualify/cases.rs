@@ -366,6 +366,26 @@ fn transfer(ctx: &Ctx<'_>, mode: TransferMode, target_answers: bool) -> Result<O
             );
         }
     }
+    // The PBX's verdict on the REFER it executed: the last sipfrag it NOTIFYed.
+    let sip = rig.sip();
+    let referred = sip
+        .iter()
+        .any(|m| m.is_request("REFER") && m.to(PRODUCT_IP));
+    let sipfrag = sip
+        .iter()
+        .filter(|m| m.from(PRODUCT_IP) && m.is_request("NOTIFY"))
+        .filter_map(|m| m.text.lines().rev().find(|l| l.starts_with("SIP/2.0 ")))
+        .next_back()
+        .map(|l| l.trim().to_string());
+    if referred && target_answers && sipfrag.as_deref().is_none_or(|f| !f.contains(" 200 ")) {
+        obs.symptom(
+            S::TransferFailed,
+            format!(
+                "the PBX reported {} to the REFER",
+                sipfrag.as_deref().unwrap_or("nothing")
+            ),
+        );
+    }
     if let Some(l) = log_of(&rig, &mut obs, 1) {
         if target_answers {
             if l.outcome != CallOutcome::Answered || !l.two_way_audio() {

@@ -40,9 +40,16 @@ impl MediationServer {
         let trunk = &self.trunks[c.trunk];
         let side = trunk.side;
         if trunk.config.lync.refer {
+            // A consultative transfer names the Lync-side consult dialog in its Replaces;
+            // the peer only knows our dialog with it, so the Replaces is rewritten to the
+            // peer-side dialog of that call (RFC 3891 through a B2BUA). Without a match
+            // (the consult call went elsewhere) the REFER goes on as a blind transfer.
+            let replaced = replaces
+                .as_ref()
+                .and_then(|r| self.consult_peer(fe, side, r));
             let ok = self.sides[side]
                 .ua
-                .refer(now, peer, target.uri.clone(), None)
+                .refer(now, peer, target.uri.clone(), replaced)
                 .is_ok();
             if ok {
                 self.stats.refers_passed += 1;
@@ -91,6 +98,20 @@ impl MediationServer {
                 let _ = self.fe_ua.notify_refer(now, fe, refer, 500);
             }
         }
+    }
+
+    /// The peer-side leg of the call whose Lync-side dialog `r` names (as this server
+    /// sees it: `to-tag` is our tag, `from-tag` the Lync client's), on the same side as the
+    /// transfer and other than the call being transferred (`fe`).
+    fn consult_peer(&self, fe: CallHandle, side: usize, r: &Replaces) -> Option<CallHandle> {
+        self.calls.values().find_map(|c| {
+            let h = c.fe.filter(|h| *h != fe)?;
+            let d = self.fe_ua.dialog(h)?;
+            let same = d.id.call_id == r.call_id
+                && d.id.local_tag == r.to_tag
+                && d.id.remote_tag == r.from_tag;
+            (same && self.trunks[c.trunk].side == side).then_some(c.peer)?
+        })
     }
 
     /// Progress of a REFER passed to the peer: NOTIFY the transferor.

@@ -445,17 +445,22 @@ impl NetworkElement for Pbx {
         if event != SessionEvent::EarlyMediaStarted {
             return;
         }
-        let Some(call) = self.by_tag.get(&tag).and_then(|k| self.calls.get(k)) else {
-            return;
+        // Only the caller's ear counts, and only while its media is in early phase. A call
+        // that loops through Lync back to us (a PBX caller forwarded or simul-ringing to
+        // the PSTN) has two calls of the same tag here, and `by_tag` names the later one
+        // (Lync's leg to the PSTN), so the caller's call is looked for among them all.
+        let caller_early = |c: &PbxCall| {
+            let origin = c.origin();
+            origin.is_local()
+                && origin
+                    .media
+                    .as_ref()
+                    .is_some_and(|m| m.open && m.phase == crate::rtp::CallPhase::EarlyMedia)
         };
-        // Only the caller's ear counts, and only while its media is in early phase.
-        let origin = call.origin();
-        let caller_early = origin.is_local()
-            && origin
-                .media
-                .as_ref()
-                .is_some_and(|m| m.open && m.phase == crate::rtp::CallPhase::EarlyMedia);
-        if caller_early {
+        let latest = self.by_tag.get(&tag).and_then(|k| self.calls.get(k));
+        let heard = latest.is_some_and(caller_early)
+            || self.calls.values().any(|c| c.tag == tag && caller_early(c));
+        if heard {
             cx.note(tag, CallNote::EarlyMediaHeard);
         }
     }

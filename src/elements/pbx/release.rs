@@ -168,7 +168,11 @@ impl Pbx {
         let Some(call) = self.calls.remove(&key) else {
             return;
         };
-        self.by_tag.remove(&call.tag);
+        // A consult call joined into another call of the same tag leaves the mapping to
+        // the call that carries on.
+        if self.by_tag.get(&call.tag) == Some(&key) {
+            self.by_tag.remove(&call.tag);
+        }
         for l in &call.legs {
             match &l.kind {
                 LegKind::Sip { handle, .. } => {

@@ -167,7 +167,7 @@ impl Pbx {
                 target,
                 replaces,
                 ..
-            } => self.refer_requested(cx, call, refer, &target, replaces.is_some()),
+            } => self.refer_requested(cx, call, refer, &target, replaces.as_ref()),
             UaEvent::OptionsResult { status, .. } => self.options_result(status),
             UaEvent::ModifyFailed { .. }
             | UaEvent::Redirected { .. }

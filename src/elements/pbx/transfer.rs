@@ -11,7 +11,7 @@ use super::station::StationTone;
 use crate::elements::host::Cx;
 use crate::elements::tdm::IsdnMessage;
 use crate::sip::ua::{CallHandle, ReferId};
-use crate::sip::wire::NameAddr;
+use crate::sip::wire::{NameAddr, Replaces};
 use crate::vendor::{Feature, TransferMode};
 
 impl Pbx {
@@ -33,8 +33,9 @@ impl Pbx {
         handle: CallHandle,
         refer: ReferId,
         target: &NameAddr,
-        consultative: bool,
+        replaces: Option<&Replaces>,
     ) {
+        let consultative = replaces.is_some();
         let now = cx.now();
         let Some(&(key, referred)) = self.by_handle.get(&handle) else {
             return;
@@ -86,6 +87,11 @@ impl Pbx {
         let before = self.calls.get(&key).map_or(0, |c| c.legs.len());
         if let Some(t) = self.calls.get_mut(&key).and_then(|c| c.transfer.as_mut()) {
             t.target = before;
+        }
+        if let Some(consult) = replaces.and_then(|r| self.replaced_leg(key, r)) {
+            // The target is already talking to Lync through us (the consult call): join
+            // it to the transferee here, as an INVITE with Replaces would (RFC 3891).
+            return self.join_consulted(cx, key, consult);
         }
         self.extend(cx, key, &number, Purpose::TransferTarget, None);
         let target_ringing = self
@@ -218,6 +224,70 @@ impl Pbx {
             self.stations.set_display(&p, Some(transferee_shows));
         }
         self.connect_media(cx, key);
+    }
+
+    /// The consult call's leg (another call of ours) whose dialog `r` names, as this side
+    /// sees it (`to-tag` ours, `from-tag` the far end's), when its peer is an answered
+    /// phone.
+    fn replaced_leg(&self, key: CallKey, r: &Replaces) -> Option<(CallKey, usize)> {
+        self.calls
+            .iter()
+            .filter(|(k, _)| **k != key)
+            .find_map(|(k, c)| {
+                let leg = c.legs.iter().position(|l| {
+                    l.is_live()
+                        && l.sip().is_some_and(|(h, _)| {
+                            self.ua.dialog(h).is_some_and(|d| {
+                                d.id.call_id == r.call_id
+                                    && d.id.local_tag == r.to_tag
+                                    && d.id.remote_tag == r.from_tag
+                            })
+                        })
+                })?;
+                let phone = c.peer_of(leg)?;
+                let ok = c.legs[phone].kind == LegKind::Phone
+                    && c.legs[phone].state == LegState::Answered;
+                ok.then_some((*k, leg))
+            })
+    }
+
+    /// Completes a consultative transfer locally: the consulted phone leaves the consult
+    /// call for the transferred one, the consult dialog with Lync is ended (BYE, as the
+    /// recipient of an INVITE with Replaces does), and the target counts as answered.
+    fn join_consulted(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: CallKey,
+        (other, lync_leg): (CallKey, usize),
+    ) {
+        let Some(oc) = self.calls.get_mut(&other) else {
+            return;
+        };
+        let Some(phone) = oc.peer_of(lync_leg) else {
+            return;
+        };
+        let mut moved = oc.legs[phone].clone();
+        // The consult call keeps a released husk of the phone leg without its media,
+        // which now belongs to the transferred call.
+        oc.legs[phone].state = LegState::Released;
+        oc.legs[phone].media = None;
+        oc.bridge = None;
+        moved.purpose = Purpose::TransferTarget;
+        let number = moved.number.clone();
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.legs.push(moved);
+        let new = call.legs.len() - 1;
+        let tag = call.tag;
+        if let Some(t) = call.transfer.as_mut() {
+            t.target = new;
+        }
+        self.by_tag.insert(tag, key);
+        self.stations.rebind(&number, (key, new));
+        self.release_leg(cx, other, lync_leg, Some(200));
+        self.finish_if_done(cx, other);
+        self.transfer_answered(cx, key, new);
     }
 
     /// The target did not answer (or could not be reached).
