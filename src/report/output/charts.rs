@@ -68,12 +68,10 @@ fn metric_info(name: &str) -> MetricInfo {
             ..pct("Call success")
         },
         "failure_rate" => pct("Failure"),
-        "answer_rate" => pct("Answered"),
-        "two_way_audio_rate" => pct("Calls with two-way audio"),
-        "media_relayed_rate" => pct("Calls relayed by the Mediation Server"),
-        "mos_below_3_6" => pct("Calls with MOS below 3.6"),
-        "mos_below_3_1" => pct("Calls with MOS below 3.1"),
-        "delay_ms_mean" => ms("Mean mouth-to-ear delay"),
+        "mos_below_3_1" => MetricInfo {
+            range: Some((0.0, 100.0)),
+            ..pct("Directions below MOS 3.1")
+        },
         "failover_rate" => pct("Failover"),
         "rejected_capacity_rate" => pct("Rejected for capacity"),
         "answer_rate" => pct("Answered"),
