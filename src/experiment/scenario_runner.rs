@@ -4,6 +4,7 @@
 use super::{PointRunner, RunUnit, ScenarioDoc, UnitResult};
 use crate::elements::spec::ElementKindSpec;
 use crate::metrics::cdr::CallRecord;
+use crate::metrics::erlang::erlang_b;
 use crate::metrics::record::call_record;
 use crate::scenario::build::builtin_model_map;
 use crate::scenario::run::{RunInput, RunOptions, RunReport, run, validate};
@@ -145,20 +146,22 @@ pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
         .sum();
     if access > 0 {
         m.insert("bottleneck_channels".into(), access as f64);
-        // The load the access group is offered: what it carried (channel occupancy over the
-        // arrival period; calls still up at its end finish in the drain and are counted)
-        // grossed up by its own blocking.
-        let (carried_s, seized, blocked) = report
+        // The load the access group is offered: the load A whose carried traffic on
+        // `access` channels, A·(1 − B(A)), equals what the group carried (its channel
+        // occupancy over the arrival period; calls still up then finish in the drain and
+        // are counted). Counting blocked attempts instead would count a call refused by one
+        // gateway and carried by the next twice.
+        let carried_s: f64 = report
             .trunks
             .iter()
             .filter(|t| t.to_pstn)
-            .fold((0.0, 0u64, 0u64), |(c, s, b), t| {
-                (c + t.channel_seconds, s + t.seizures, b + t.blocked)
-            });
-        if report.arrivals_s > 0.0 && seized > 0 {
+            .map(|t| t.channel_seconds)
+            .sum();
+        if report.arrivals_s > 0.0 && carried_s > 0.0 {
             let carried = carried_s / report.arrivals_s;
-            let pass = seized as f64 / (seized + blocked) as f64;
-            m.insert("bottleneck_offered_erlangs".into(), carried / pass);
+            if let Some(a) = offered_for_carried(access as u32, carried) {
+                m.insert("bottleneck_offered_erlangs".into(), a);
+            }
         }
     }
     let peak = report
@@ -175,6 +178,32 @@ pub fn run_metrics(report: &RunReport) -> BTreeMap<String, f64> {
     m.insert("sip_messages".into(), report.world.sip_sent as f64);
     m.insert("media_packets".into(), report.world.media_sent as f64);
     m
+}
+
+/// The offered load A on `channels` whose carried load A·(1 − B(channels, A)) is
+/// `carried` (bisection; the carried load rises with A towards `channels`). `None` when
+/// `carried` is at or above the channel count.
+fn offered_for_carried(channels: u32, carried: f64) -> Option<f64> {
+    let carried_by = |a: f64| a * (1.0 - erlang_b(channels, a).unwrap_or(1.0));
+    if !(carried > 0.0 && carried < f64::from(channels)) {
+        return None;
+    }
+    let (mut lo, mut hi) = (carried, carried.max(1.0));
+    while carried_by(hi) < carried {
+        hi *= 2.0;
+        if hi > 1e9 {
+            return None;
+        }
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if carried_by(mid) < carried {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
 }
 
 /// A traced call: its log and the run's capture of it.
@@ -232,4 +261,27 @@ pub fn trace_call(
         report,
         seed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offered_for_carried;
+    use crate::metrics::erlang::erlang_b;
+
+    /// N = 30 at 20.337 E blocks 1%, so it carries 20.134 E: the inverse gives 20.337 back.
+    #[test]
+    fn the_offered_load_is_recovered_from_the_carried_load() {
+        let a = 20.337;
+        let carried = a * (1.0 - erlang_b(30, a).unwrap());
+        approx::assert_relative_eq!(
+            offered_for_carried(30, carried).unwrap(),
+            a,
+            max_relative = 1e-9
+        );
+        // Heavy overload: 92 channels carrying 90 E were offered far more than 92 E.
+        let heavy = offered_for_carried(92, 90.0).unwrap();
+        assert!(heavy > 110.0, "{heavy}");
+        assert_eq!(offered_for_carried(10, 10.0), None);
+        assert_eq!(offered_for_carried(10, 0.0), None);
+    }
 }
