@@ -13,18 +13,18 @@ use voicetwin::experiment::scenario_runner::ScenarioRunner;
 use voicetwin::experiment::{self, Experiment, Plan, Progress, RunOptions, Shard, SweepResults};
 use voicetwin::report::output;
 
-fn topology_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/direct-sip-gateway.ron");
-    let text = std::fs::read_to_string(path).expect("the topology");
-    // The carrier's setup time fixed, so that PDD differences are the relay queue's.
-    let from = "Pstn((name: \"pstn\",";
-    assert!(text.contains(from));
-    text.replace(from, "Pstn((name: \"pstn\", network_setup_cv: 0.0,")
+mod deployment_support;
+use deployment_support::{fixed_carrier_setup, topology_text};
+
+/// The topology with the carrier's setup time fixed, so that PDD differences are the relay
+/// queue's.
+fn topology() -> String {
+    fixed_carrier_setup(&topology_text("direct-sip-gateway"))
 }
 
 /// Writes the three variants of the topology and the experiment under `root`.
 fn fixture(root: &Path) -> PathBuf {
-    let base = topology_text();
+    let base = topology();
     let capacity = "media_capacity: 1000,\n                overload: Reject(status: 503),";
     assert!(base.contains(capacity));
     let variants = [

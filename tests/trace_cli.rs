@@ -3,7 +3,9 @@
 //! the tshark test with a notice; under `CI=true` it fails it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+mod live_support;
 
 const EXPERIMENT: &str = "tests/data/trace-small.ron";
 
@@ -32,19 +34,7 @@ fn trace_pcap(call: u64, path: &Path) {
 }
 
 fn tshark_available(test: &str) -> bool {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{test}: `tshark` (Debian package tshark) is required under CI=true");
-        }
-        eprintln!("{test}: skipped, `tshark` is not installed (apt-get install tshark)");
-    }
-    ok
+    live_support::tool_available(test, "tshark", "--version", "tshark")
 }
 
 fn tshark(pcap: &Path, args: &[&str]) -> String {

@@ -200,17 +200,23 @@ pub fn to_tag(msg: &str) -> Option<String> {
 /// Whether `sipp` can run here. Locally a missing tool skips the test with a notice;
 /// under `CI=true` it fails it.
 pub fn sipp_available(test: &str) -> bool {
-    let ok = Command::new("sipp")
-        .arg("-v")
+    tool_available(test, "sipp", "-v", "sip-tester")
+}
+
+/// Whether the external `tool` runs (`tool probe_arg`). Locally a missing tool skips the
+/// test with a notice; under `CI=true` it fails it, naming the Debian `package`.
+pub fn tool_available(test: &str, tool: &str, probe_arg: &str, package: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(probe_arg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok();
     if !ok {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{test}: `sipp` (Debian package sip-tester) is required under CI=true");
+            panic!("{test}: `{tool}` (Debian package {package}) is required under CI=true");
         }
-        eprintln!("{test}: skipped, `sipp` is not installed (apt-get install sip-tester)");
+        eprintln!("{test}: skipped, `{tool}` is not installed (apt-get install {package})");
     }
     ok
 }

@@ -47,17 +47,19 @@ pub(crate) struct PstnConfig {
 #[derive(Clone, Debug)]
 pub(crate) struct SetupTime {
     mean_s: f64,
-    /// (mu, sigma) of the underlying normal, when the time varies.
-    lognormal: Option<(f64, f64)>,
+    /// The distribution, when the time varies.
+    lognormal: Option<rand_distr::LogNormal<f64>>,
 }
 
 impl SetupTime {
     /// Mean `mean_s` and coefficient of variation `cv` (validated ≥ 0 by the spec).
     pub(crate) fn new(mean_s: f64, cv: f64) -> Self {
-        let lognormal = (mean_s > 0.0 && cv > 0.0).then(|| {
-            let sigma2 = (1.0 + cv * cv).ln();
-            (mean_s.ln() - sigma2 / 2.0, sigma2.sqrt())
-        });
+        let lognormal = (mean_s > 0.0 && cv > 0.0)
+            .then(|| {
+                let sigma2 = (1.0 + cv * cv).ln();
+                rand_distr::LogNormal::new(mean_s.ln() - sigma2 / 2.0, sigma2.sqrt()).ok()
+            })
+            .flatten();
         SetupTime { mean_s, lognormal }
     }
 
@@ -66,12 +68,9 @@ impl SetupTime {
     }
 
     pub(crate) fn draw(&self, rng: &mut SimRng) -> SimDuration {
-        let s = match self.lognormal {
-            Some((mu, sigma)) => rand_distr::LogNormal::new(mu, sigma)
-                .map(|d| rand::Rng::sample(rng, d))
-                .unwrap_or(self.mean_s),
-            None => self.mean_s,
-        };
+        let s = self
+            .lognormal
+            .map_or(self.mean_s, |d| rand::Rng::sample(rng, d));
         SimDuration::from_secs_f64(s)
     }
 }

@@ -402,3 +402,27 @@ impl Chart for CapacityChart {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An overlay with a load share evaluates Erlang B at that share of the axis load: at
+    /// x = 40 E with share 0.5, N = 30 sees 20.337 E and blocks 1%.
+    #[test]
+    fn the_erlang_b_overlay_is_evaluated_at_the_trunk_share_of_the_load() {
+        let mut chart = CapacityChart::new("t");
+        chart.erlang_b = vec![
+            ErlangBOverlay::new(30),
+            ErlangBOverlay {
+                load_share: Some(0.5),
+                ..ErlangBOverlay::new(30)
+            },
+        ];
+        let curves = chart.erlang_curves((0.0, 40.674));
+        let (whole, half) = (curves[0].last().unwrap(), curves[1].last().unwrap());
+        assert_eq!(whole.0, half.0);
+        approx::assert_relative_eq!(half.1, 1.0, max_relative = 1e-3);
+        assert!(whole.1 > 20.0, "{whole:?}");
+    }
+}
